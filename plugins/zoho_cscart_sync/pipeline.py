@@ -1,0 +1,83 @@
+"""What an entity pipeline is, and which entities have one.
+
+The DAG factory is generic: it only knows that a pipeline extracts from the source system, maps fields
+declaratively and loads into the target, once per direction. A pipeline is referenced by import path so
+that parsing the DAG folder never imports pipeline code (hooks, mappings, SQLAlchemy models).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from zoho_cscart_sync.tenants import TenantConfig
+from zoho_cscart_sync.windows import RunWindow
+
+StageResult = dict[str, Any]
+"""A small JSON-serialisable dict passed through XCom: staged references and counts, never records."""
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """Parse-time description of an entity pipeline (cheap: no imports of the implementation)."""
+
+    entity: str
+    implementation: str  # "package.module:attribute" resolved only inside tasks
+    directions: tuple[str, ...]
+    summaries: Mapping[str, str] = field(default_factory=dict)  # direction -> one line for doc_md
+
+    def load(self) -> EntityPipeline:
+        """Import the implementation (task time only)."""
+        return load_pipeline(self.implementation)
+
+
+def load_pipeline(implementation: str) -> EntityPipeline:
+    """Resolve "package.module:attribute" to a pipeline instance (a class is instantiated)."""
+    module_name, _, attribute = implementation.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"pipeline implementation must look like 'package.module:attribute', got {implementation!r}")
+    target = getattr(importlib.import_module(module_name), attribute)
+    pipeline = target() if isinstance(target, type) else target
+    if not isinstance(pipeline, EntityPipeline):
+        raise TypeError(f"{implementation} is not an EntityPipeline")
+    return pipeline
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything one stage of one direction needs to know about the run it belongs to."""
+
+    tenant: TenantConfig
+    entity: str
+    direction: str
+    window: RunWindow
+    run_id: str
+    dry_run: bool
+    tenants_dir: Path
+
+    @property
+    def full_refresh(self) -> bool:
+        return self.window.since is None and not self.window.record_ids
+
+
+@runtime_checkable
+class EntityPipeline(Protocol):
+    """Extract -> map -> load for one entity; each stage returns a small StageResult."""
+
+    def extract(self, ctx: RunContext) -> StageResult: ...
+
+    def map(self, ctx: RunContext, extracted: StageResult) -> StageResult: ...
+
+    def load(self, ctx: RunContext, mapped: StageResult) -> StageResult: ...
+
+    def finish(self, ctx: RunContext, loaded: StageResult | None, *, succeeded: bool) -> None:
+        """Called once per direction by the report task (clean staging, save statistics...)."""
+        ...
+
+
+# Entities with a real pipeline. An entity is absent until its pipeline exists: the factory then generates
+# no DAG for it (no placeholder tasks).
+PIPELINES: dict[str, PipelineSpec] = {}

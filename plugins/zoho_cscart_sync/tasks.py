@@ -1,0 +1,210 @@
+"""Thin task bodies of the generated DAGs. All sync logic lives in the entity pipelines.
+
+Each function takes plain arguments plus the Airflow context and returns a small JSON-serialisable dict.
+They import the state store and the pipeline lazily: this module is imported at DAG-parse time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zoho_cscart_sync.tenants import TenantConfig, load_tenant
+from zoho_cscart_sync.windows import RunWindow, RunWindowError, resolve_window
+
+if TYPE_CHECKING:
+    from zoho_cscart_sync.pipeline import EntityPipeline, RunContext
+
+log = logging.getLogger(__name__)
+
+
+PREVIOUS_STAGE = {"map": "extract", "load": "map"}
+
+
+class RunPlanError(ValueError):
+    """The trigger parameters don't make sense for this tenant and entity."""
+
+
+def _pull_plan(ti: Any, tenant_id: str, entity: str) -> dict[str, Any]:
+    plan = ti.xcom_pull(task_ids="plan")
+    if not plan:
+        raise RunPlanError(f"tenant {tenant_id}, {entity}: the plan task produced no plan; see its log")
+    return dict(plan)
+
+
+def select_directions(configured: tuple[str, ...], requested: str, *, has_record_ids: bool) -> tuple[str, ...]:
+    """Directions this run executes, from the tenant's configuration and the `direction` param."""
+    if requested in ("configured", "", None):
+        chosen = configured
+    elif requested in configured:
+        chosen = (requested,)
+    else:
+        raise RunPlanError(f"direction {requested!r} is not enabled for this tenant (enabled: {list(configured)})")
+    if has_record_ids and len(chosen) > 1:
+        raise RunPlanError(
+            "record_ids are ids of one system: choose a single direction "
+            f"({' or '.join(configured)}) for a two-way tenant"
+        )
+    return chosen
+
+
+def plan_run(
+    tenant_id: str, entity: str, tenants_dir: str, pipeline: str, directions: list[str], **context: Any
+) -> dict[str, Any]:
+    """Resolve the run window of each direction (see windows.py) and what the run will do."""
+    tenant = load_tenant(Path(tenants_dir), tenant_id)
+    params: Mapping[str, Any] = context["params"]
+    dag_run = context["dag_run"]
+    chosen = select_directions(
+        tuple(directions),
+        params.get("direction") or "configured",
+        has_record_ids=bool(params.get("record_ids")),
+    )
+    from zoho_cscart_sync.state import StateStore
+
+    store = StateStore.default()
+    windows: dict[str, dict[str, Any]] = {}
+    for direction in chosen:
+        try:
+            window = resolve_window(
+                run_type=_run_type(dag_run),
+                data_interval_start=context.get("data_interval_start"),
+                data_interval_end=context.get("data_interval_end"),
+                run_after=dag_run.run_after,
+                params=params,
+                watermark=store.get_watermark(tenant_id, entity, direction),
+                start_date=tenant.start_date,
+            )
+        except RunWindowError as exc:
+            raise RunPlanError(f"tenant {tenant_id}, {entity}, {direction}: {exc}") from None
+        windows[direction] = window.to_dict()
+        log.info(
+            "tenant %s %s %s: window %s [%s, %s)",
+            tenant_id,
+            entity,
+            direction,
+            window.mode.value,
+            window.since.isoformat() if window.since else "-inf",
+            window.until.isoformat(),
+        )
+    return {"run_id": dag_run.run_id, "dry_run": bool(params.get("dry_run")), "windows": windows}
+
+
+def _run_type(dag_run: Any) -> str:
+    run_type = getattr(dag_run, "run_type", "manual")
+    return str(getattr(run_type, "value", run_type))
+
+
+def _context_for(
+    tenant: TenantConfig, entity: str, direction: str, plan: Mapping[str, Any], tenants_dir: str
+) -> RunContext:
+    from zoho_cscart_sync.pipeline import RunContext
+
+    return RunContext(
+        tenant=tenant,
+        entity=entity,
+        direction=direction,
+        window=RunWindow.from_dict(plan["windows"][direction]),
+        run_id=str(plan["run_id"]),
+        dry_run=bool(plan["dry_run"]),
+        tenants_dir=Path(tenants_dir),
+    )
+
+
+def _pipeline(implementation: str) -> EntityPipeline:
+    from zoho_cscart_sync.pipeline import load_pipeline
+
+    return load_pipeline(implementation)
+
+
+def run_stage(
+    stage: str,
+    tenant_id: str,
+    entity: str,
+    direction: str,
+    tenants_dir: str,
+    pipeline: str,
+    directions: list[str],
+    **context: Any,
+) -> dict[str, Any]:
+    """Run one stage (extract / map / load) of one direction; skipped when the run excludes it."""
+    ti = context["ti"]
+    plan = _pull_plan(ti, tenant_id, entity)
+    upstream = ti.xcom_pull(task_ids=f"{direction}.{PREVIOUS_STAGE[stage]}") if stage in PREVIOUS_STAGE else None
+    if direction not in plan["windows"]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"direction {direction} is not part of this run")
+    tenant = load_tenant(Path(tenants_dir), tenant_id)
+    ctx = _context_for(tenant, entity, direction, plan, tenants_dir)
+    implementation = _pipeline(pipeline)
+    if stage == "extract":
+        return implementation.extract(ctx)
+    if upstream is None:
+        raise RunPlanError(f"stage {stage} of {direction} got no input from the previous stage")
+    if stage == "map":
+        return implementation.map(ctx, dict(upstream))
+    if stage == "load":
+        return implementation.load(ctx, dict(upstream))
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def report_run(
+    tenant_id: str, entity: str, tenants_dir: str, pipeline: str, directions: list[str], **context: Any
+) -> dict[str, Any]:
+    """Final task: print the run report, finish each direction, advance watermarks, fail if a load failed."""
+    ti = context["ti"]
+    plan = _pull_plan(ti, tenant_id, entity)
+    tenant = load_tenant(Path(tenants_dir), tenant_id)
+    implementation = _pipeline(pipeline)
+    from zoho_cscart_sync.state import StateStore
+
+    store = StateStore.default()
+    summary: dict[str, Any] = {
+        "tenant": tenant_id,
+        "entity": entity,
+        "run_id": plan["run_id"],
+        "directions": {},
+    }
+    failed: list[str] = []
+    for direction in directions:
+        if direction not in plan["windows"]:
+            continue
+        loaded = ti.xcom_pull(task_ids=f"{direction}.load")
+        ctx = _context_for(tenant, entity, direction, plan, tenants_dir)
+        succeeded = bool(loaded) and not loaded.get("failed_run")
+        implementation.finish(ctx, loaded, succeeded=succeeded)
+        if not succeeded:
+            failed.append(direction)
+            summary["directions"][direction] = {"status": "failed"}
+            continue
+        summary["directions"][direction] = {"status": "ok", **dict(loaded.get("report", {}))}
+        if not ctx.dry_run and ctx.window.advances_watermark:
+            store.advance_watermark(tenant_id, entity, direction, ctx.window.until, ctx.run_id)
+    log.info("run report\n%s", format_summary_table(summary))
+    if failed:
+        raise RuntimeError(f"tenant {tenant_id}, {entity}: direction(s) {', '.join(failed)} did not complete")
+    return summary
+
+
+def format_summary_table(summary: Mapping[str, Any]) -> str:
+    """A fixed-width table of the per-direction counters, for the task log."""
+    rows = [(direction, data) for direction, data in summary.get("directions", {}).items()]
+    counters = sorted({key for _, data in rows for key, value in data.items() if isinstance(value, int)})
+    header = ["direction", "status", *counters]
+    table = [header] + [
+        [direction, str(data.get("status", "")), *[str(data.get(key, "")) for key in counters]]
+        for direction, data in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    title = f"tenant {summary.get('tenant')} / {summary.get('entity')} / run {summary.get('run_id')}"
+    return "\n".join([title, *lines])
+
+
+def fail_config_error(message: str, **_context: Any) -> None:
+    """Task of a broken tenant's DAG: fail with the validation message so it is visible in the UI."""
+    raise RuntimeError(message)

@@ -1,0 +1,135 @@
+"""The run-window rule: one function decides what a run reads, for every way a run can start.
+
+| run                                   | window                                                    |
+|---------------------------------------|-----------------------------------------------------------|
+| scheduled, backfill                   | exactly the data interval ``[start, end)``                |
+| manual with ``since`` and/or ``until``| ``[since or watermark or start_date, until or run_after)``|
+| manual without them                   | ``[last successful watermark or start_date, run_after)``  |
+| ``full_refresh``                      | everything up to the window end (``since`` is None)       |
+| ``record_ids``                        | just those records; the window is not used                |
+
+The end of a manual window is the run's ``run_after`` (when it was triggered), never ``now()``, so
+re-running a run reads the same window again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+
+class RunWindowError(ValueError):
+    """The run's parameters cannot form a window (e.g. since >= until)."""
+
+
+class WindowMode(str, Enum):
+    INTERVAL = "interval"  # scheduled and backfill runs
+    MANUAL = "manual"  # manual trigger without explicit bounds: watermark -> trigger time
+    EXPLICIT = "explicit"  # manual trigger with since/until
+    FULL_REFRESH = "full_refresh"
+    RECORDS = "records"  # record_ids
+
+
+@dataclass(frozen=True)
+class RunWindow:
+    """What one direction of one run reads. ``since`` None means 'from the beginning'."""
+
+    since: datetime | None
+    until: datetime
+    mode: WindowMode
+    record_ids: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Small, JSON-serialisable form for XCom."""
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat(),
+            "mode": self.mode.value,
+            "record_ids": list(self.record_ids),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunWindow:
+        since = data.get("since")
+        return cls(
+            since=parse_datetime(since) if since else None,
+            until=parse_datetime(data["until"]),
+            mode=WindowMode(data["mode"]),
+            record_ids=tuple(data.get("record_ids") or ()),
+        )
+
+    @property
+    def advances_watermark(self) -> bool:
+        """Only windowed reads move the watermark; a record_ids run says nothing about other records."""
+        return self.mode is not WindowMode.RECORDS
+
+
+def parse_datetime(value: str | datetime) -> datetime:
+    """Parse an ISO-8601 timestamp (``Z`` allowed) into an aware UTC datetime; naive means UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise RunWindowError(f"not an ISO-8601 datetime: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def resolve_window(
+    *,
+    run_type: str,
+    data_interval_start: datetime | None,
+    data_interval_end: datetime | None,
+    run_after: datetime,
+    params: Mapping[str, Any],
+    watermark: datetime | None,
+    start_date: datetime,
+) -> RunWindow:
+    """Apply the run-window rule (see the module docstring) for one direction of one run."""
+    record_ids: Sequence[str] = params.get("record_ids") or ()
+    since_param = params.get("since")
+    until_param = params.get("until")
+    full_refresh = bool(params.get("full_refresh"))
+
+    if record_ids:
+        cleaned = tuple(dict.fromkeys(str(r).strip() for r in record_ids if str(r).strip()))
+        if not cleaned:
+            raise RunWindowError("record_ids contains only empty values")
+        return RunWindow(since=None, until=parse_datetime(run_after), mode=WindowMode.RECORDS, record_ids=cleaned)
+
+    is_interval_run = run_type in ("scheduled", "backfill")
+    if is_interval_run and not (since_param or until_param or full_refresh):
+        if data_interval_start is None or data_interval_end is None:
+            raise RunWindowError(f"a {run_type} run has no data interval")
+        start, end = parse_datetime(data_interval_start), parse_datetime(data_interval_end)
+        if start >= end:
+            # A zero-width interval means the DAG was given a trigger timetable: refuse rather than read nothing.
+            raise RunWindowError(f"empty data interval [{start.isoformat()}, {end.isoformat()})")
+        return RunWindow(since=start, until=end, mode=WindowMode.INTERVAL)
+
+    until = parse_datetime(until_param) if until_param else parse_datetime(run_after)
+    if full_refresh:
+        if since_param:
+            raise RunWindowError("full_refresh reads everything: leave 'since' empty")
+        return RunWindow(since=None, until=until, mode=WindowMode.FULL_REFRESH)
+    if since_param:
+        since = parse_datetime(since_param)
+        mode = WindowMode.EXPLICIT
+    else:
+        since = parse_datetime(watermark) if watermark else parse_datetime(start_date)
+        mode = WindowMode.EXPLICIT if until_param else WindowMode.MANUAL
+        if mode is WindowMode.MANUAL and since >= until:
+            # Already synced up to (or past) the trigger time: an empty window, nothing to read.
+            return RunWindow(since=until, until=until, mode=mode)
+    if since >= until:
+        raise RunWindowError(f"'since' ({since.isoformat()}) must be before 'until' ({until.isoformat()})")
+    return RunWindow(since=since, until=until, mode=mode)

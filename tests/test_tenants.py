@@ -107,3 +107,22 @@ def test_iteration_order_is_stable(tmp_path):
         _write(tmp_path, name, f"tenant_id: {name}\n{MINIMAL}")
     (tmp_path / "notes.txt").write_text("ignored")
     assert [r.path.stem for r in iter_tenants(tmp_path)] == ["alpha", "mid", "zeta"]
+
+
+def test_mapping_overrides_and_defaults_are_checked_before_a_run(tmp_path):
+    from zoho_cscart_sync.tasks import check_tenant_mappings
+
+    for sample in iter_tenants(SAMPLE_TENANTS):
+        check_tenant_mappings(sample.config, SAMPLE_TENANTS)  # the shipped samples pass
+    _write(
+        tmp_path,
+        "bad_status",
+        f"tenant_id: bad_status\n{MINIMAL}defaults:\n  order_status_map:\n    C: shipped_by_owl\n",
+    )
+    tenant = load_tenant(tmp_path, "bad_status")
+    with pytest.raises(TenantConfigError) as raised:
+        check_tenant_mappings(tenant, tmp_path)
+    message = str(raised.value)
+    assert "bad_status.yaml" in message
+    assert "order_status_map" in message
+    assert "shipped_by_owl" in message

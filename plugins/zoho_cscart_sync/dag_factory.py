@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoho_cscart_sync import tasks
+from zoho_cscart_sync.http.ratelimit import pool_name
 from zoho_cscart_sync.params import run_params
 from zoho_cscart_sync.pipeline import PIPELINES, PipelineSpec
 from zoho_cscart_sync.tenants import (
@@ -90,6 +91,13 @@ Failed records are quarantined with the reason and retried on later runs.
 """
 
 
+def _pool_args(tenant_id: str, direction: str, stage: str) -> dict[str, str]:
+    """The tenant x system pool of the stage that talks to a remote system (map talks to none)."""
+    source, _, target = direction.partition("_to_")
+    system = {"extract": source, "load": target}.get(stage)
+    return {"pool": pool_name(tenant_id, system)} if system else {}
+
+
 def build_entity_dag(tenant: TenantConfig, spec: PipelineSpec, tenants_dir: Path) -> Any:
     """The DAG of one tenant x entity."""
     import pendulum
@@ -146,6 +154,7 @@ def build_entity_dag(tenant: TenantConfig, spec: PipelineSpec, tenants_dir: Path
                         op_kwargs={**common, "stage": stage, "direction": direction},
                         # none_failed: a direction left out of the run (skipped) must not skip the next one.
                         trigger_rule="none_failed" if stage == "extract" else "all_success",
+                        **_pool_args(tenant.tenant_id, direction, stage),
                     )
                     for stage in STAGES
                 ]

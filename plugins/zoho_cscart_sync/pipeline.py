@@ -80,4 +80,16 @@ class EntityPipeline(Protocol):
 
 # Entities with a real pipeline. An entity is absent until its pipeline exists: the factory then generates
 # no DAG for it (no placeholder tasks).
-PIPELINES: dict[str, PipelineSpec] = {}
+PIPELINES: dict[str, PipelineSpec] = {
+    "customers": PipelineSpec(
+        "customers",
+        "zoho_cscart_sync.pipelines.customers:CustomersPipeline",
+        ("zoho_to_cscart", "cscart_to_zoho"),
+        {
+            "zoho_to_cscart": "CRM Accounts (parents first) and Contacts become CS-Cart customers; Zoho "
+            "deletions deactivate them",
+            "cscart_to_zoho": "new and changed CS-Cart customers are upserted into CRM Contacts (or Leads), "
+            "optionally Zoho Books",
+        },
+    ),
+}

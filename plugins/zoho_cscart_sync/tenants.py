@@ -100,9 +100,23 @@ class TenantDefaults(_Strict):
     order_status_map: dict[str, str] = Field(
         default_factory=dict, description="CS-Cart order status code -> Zoho sales order status."
     )
-    payment_method_map: dict[str, str] = Field(default_factory=dict)
-    shipping_method_map: dict[str, str] = Field(default_factory=dict)
+    zoho_order_status_map: dict[str, str] = Field(
+        default_factory=dict, description="Zoho sales order status -> CS-Cart order status code."
+    )
+    payment_method_map: dict[str, str] = Field(default_factory=dict, description="Zoho channel -> CS-Cart payment.")
+    shipping_method_map: dict[str, str] = Field(default_factory=dict, description="Zoho delivery -> CS-Cart ship.")
+    zoho_delivery_method_map: dict[str, str] = Field(default_factory=dict, description="CS-Cart ship -> Zoho.")
     category_map: dict[str, int] = Field(default_factory=dict, description="Zoho category -> CS-Cart id.")
+    tax_map: dict[str, int] = Field(default_factory=dict, description="Zoho tax id -> CS-Cart tax id.")
+    zoho_tax_map: dict[str, str] = Field(default_factory=dict, description="CS-Cart tax id -> Zoho tax id.")
+    customer_company_id: int | None = Field(
+        default=None, ge=0, description="company_id given to customers created in CS-Cart (vendor tenants)."
+    )
+    guest_customer_id: str | None = Field(
+        default=None, description="Zoho customer id used for CS-Cart guest orders (user_id 0)."
+    )
+    payment_id: int | None = Field(default=None, ge=1, description="CS-Cart payment for imported orders.")
+    shipping_id: int | None = Field(default=None, ge=1, description="CS-Cart shipping for imported orders.")
 
 
 class TenantConfig(_Strict):

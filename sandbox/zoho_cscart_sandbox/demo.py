@@ -1,22 +1,82 @@
-"""`make demo`: show the sample tenants and run every generated DAG once against the local sandbox.
+"""`make demo`: run the sample tenants' generated DAGs once against the local sandbox and print their reports.
 
-Until an entity pipeline exists there is nothing to run for it; the demo then lists the tenants and what
-will be generated for them instead of pretending to sync.
+1. Start the sandbox servers in this process (free loopback ports).
+2. Define each sample tenant's Connections as ``AIRFLOW_CONN_*`` environment variables from the sandbox's
+   credentials (never written to a file), and the sync state as a SQLite file in the throwaway AIRFLOW_HOME.
+3. Run every generated DAG of the sample tenants with ``dag.test()`` and print its run report.
+4. Stop the sandbox.
+
+Vendor tenants: CS-Cart 4.13+ answers 403 to a vendor API key on ``/api/users``, so the vendor tenant's
+CS-Cart connection is a marketplace-administrator API user; the pipeline scopes it to the vendor's company.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zoho_cscart_sandbox.handle import SandboxHandle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TENANTS_DIR = REPO_ROOT / "include" / "tenants"
+SAMPLE_TENANTS = ("acme_store", "northwind_vendor")
+
+
+def sandbox_connections(sandbox: SandboxHandle, tenants: Iterable[str] = SAMPLE_TENANTS) -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` variables pointing the sample tenants' Connections at the sandbox."""
+    admin = sandbox.credentials.cscart_for("acme_store")  # the marketplace administrator API user
+    env: dict[str, str] = {}
+    for tenant in tenants:
+        zoho = sandbox.credentials.zoho_for(tenant)
+        env[f"AIRFLOW_CONN_ZOHO_{tenant.upper()}"] = json.dumps(
+            {
+                "conn_type": "zoho",
+                "login": zoho.client_id,
+                "password": zoho.client_secret,
+                "extra": {
+                    "refresh_token": zoho.refresh_token,
+                    "organization_id": zoho.organization_id,
+                    "accounts_url": sandbox.zoho_accounts_url,
+                    "api_domain": sandbox.zoho_api_url,
+                },
+            }
+        )
+        env[f"AIRFLOW_CONN_CSCART_{tenant.upper()}"] = json.dumps(
+            {"conn_type": "cscart", "host": sandbox.cscart_url, "login": admin.email, "password": admin.api_key}
+        )
+    return env
+
+
+def format_report(summary: Mapping[str, Any]) -> str:
+    """The report task's summary as a table (the same rendering as the task log)."""
+    from zoho_cscart_sync.tasks import format_summary_table
+
+    text = format_summary_table(summary)
+    flags = {
+        direction: data.get("flags")
+        for direction, data in summary.get("directions", {}).items()
+        if isinstance(data, Mapping) and data.get("flags")
+    }
+    if flags:
+        text += "\nflags: " + "; ".join(
+            f"{direction}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items()))
+            for direction, values in flags.items()
+        )
+    return text
 
 
 def main() -> int:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
+    os.environ.setdefault("AIRFLOW_HOME", str(REPO_ROOT / ".airflow_home"))
+    airflow_home = Path(os.environ["AIRFLOW_HOME"])
+    airflow_home.mkdir(parents=True, exist_ok=True)
     from zoho_cscart_sync.dag_factory import describe_tenants
     from zoho_cscart_sync.pipeline import PIPELINES
 
@@ -25,7 +85,43 @@ def main() -> int:
     if not PIPELINES:
         print("\nNo entity pipeline is built yet, so no DAG is generated and there is nothing to sync.")
         return 0
-    raise SystemExit("entity pipelines exist: the demo sync runner must be wired in (see README)")
+
+    from zoho_cscart_sandbox.handle import start_in_process
+
+    started = time.monotonic()
+    sandbox = start_in_process()
+    try:
+        print(f"\nSandbox: Zoho {sandbox.zoho_url}, CS-Cart {sandbox.cscart_url}")
+        os.environ.update(sandbox_connections(sandbox))
+        # A fresh sync state for the demo (the sandbox starts from its seed every time).
+        state_db = airflow_home / "zoho_cscart_demo_state.db"
+        state_db.unlink(missing_ok=True)
+        os.environ["AIRFLOW_CONN_ZOHO_CSCART_STATE"] = json.dumps({"conn_type": "sqlite", "host": str(state_db)})
+        from airflow.utils import db
+
+        db.initdb()
+        from airflow.dag_processing.dagbag import DagBag
+
+        bag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "zoho_cscart_sync_dags.py"), safe_mode=False)
+        if bag.import_errors:
+            print(f"DAG import errors: {bag.import_errors}")
+            return 1
+        failed = 0
+        for dag_id in sorted(bag.dag_ids):
+            print(f"\n=== {dag_id} ===")
+            run = bag.get_dag(dag_id).test()
+            report = run.get_task_instance("report")
+            summary = report.xcom_pull(task_ids="report") if report is not None else None
+            print(f"run state: {run.state}")
+            if summary:
+                print(format_report(summary))
+            if run.state != "success":
+                failed += 1
+        print(f"\nDemo finished in {time.monotonic() - started:.1f} s against the sandbox.")
+        return 1 if failed else 0
+    finally:
+        if sandbox.servers is not None:
+            sandbox.servers.stop()
 
 
 if __name__ == "__main__":

@@ -54,6 +54,12 @@ def test_two_way_dag_has_both_chains_in_order_and_a_report():
     assert "cscart_to_zoho.extract" in tasks["zoho_to_cscart.load"].downstream_task_ids
     assert tasks["cscart_to_zoho.load"].downstream_task_ids == {"report"}
     assert tasks["report"].trigger_rule == "all_done"
+    # Stages that talk to a remote system run in that tenant x system pool.
+    assert tasks["zoho_to_cscart.extract"].pool == "zcs__acme_store__zoho"
+    assert tasks["zoho_to_cscart.load"].pool == "zcs__acme_store__cscart"
+    assert tasks["cscart_to_zoho.extract"].pool == "zcs__acme_store__cscart"
+    assert tasks["cscart_to_zoho.load"].pool == "zcs__acme_store__zoho"
+    assert tasks["zoho_to_cscart.map"].pool == "default_pool"
 
 
 def test_one_way_tenant_gets_only_its_direction():

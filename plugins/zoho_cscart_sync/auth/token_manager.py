@@ -1,0 +1,444 @@
+"""Zoho access tokens shared by every task and run of a tenant, minted as rarely as Zoho's limits demand.
+
+Zoho allows about 10 access-token mints per refresh token per 10 minutes and 15 live tokens; past that
+it answers "Access Denied" and blocks the refresh token. So:
+
+* the token is cached (encrypted) in the state store under a key derived from the refresh token, and
+  reused by every process until shortly before it expires;
+* a cross-process lock (``state.token_lock``) makes concurrent tasks wait for one mint instead of
+  stampeding the token endpoint; after the lock the cache is read again;
+* every token request is recorded (``record_token_mint``) before it is sent, and a mint that would
+  exceed the budget raises :class:`TokenMintBudgetExceeded` instead of tripping Zoho;
+* a token the API rejects (401 INVALID_TOKEN) is replaced once: if another process already replaced it,
+  that token is used without minting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+import requests
+
+from zoho_cscart_sync.auth.crypto import TokenCipher, TokenDecryptError
+from zoho_cscart_sync.http.errors import (
+    ZOHO_ACCOUNTS,
+    Action,
+    ApiError,
+    Kind,
+    RetryableApiError,
+    TokenMintBudgetExceeded,
+    classify,
+    error_class_for,
+)
+from zoho_cscart_sync.http.redaction import redact, register_secrets, truncate
+from zoho_cscart_sync.http.retry import RetryPolicy, backoff_seconds, parse_retry_after
+from zoho_cscart_sync.state.models import CachedToken
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "/oauth/v2/token"  # noqa: S105 - a URL path, not a password
+REVOKE_PATH = "/oauth/v2/token/revoke"
+DEFAULT_MINT_BUDGET = 10
+MINT_WINDOW = timedelta(minutes=10)
+DEFAULT_REFRESH_MARGIN = timedelta(minutes=5)
+_DEFAULT_TIMEOUT = 30.0
+
+
+class TokenCacheStore(Protocol):
+    """The part of ``zoho_cscart_sync.state.StateStore`` the token manager uses."""
+
+    def get_token(self, cache_key: str) -> CachedToken | None: ...
+    def put_token(self, cache_key: str, token: CachedToken) -> None: ...
+    def delete_token(self, cache_key: str) -> None: ...
+    def token_lock(self, cache_key: str) -> AbstractContextManager[None]: ...
+    def record_token_mint(self, cache_key: str, minted_at: datetime) -> None: ...
+    def token_mints_since(self, cache_key: str, since: datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A decrypted access token; ``value`` is kept out of repr."""
+
+    value: str = field(repr=False)
+    api_domain: str
+    expires_at: datetime
+    minted_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    """What an operator may see about the cached token: never the token itself."""
+
+    cache_key: str
+    api_domain: str | None
+    expires_at: datetime | None
+    minted_at: datetime | None
+    mints_in_window: int
+    mint_budget: int
+    cipher: str
+
+    @property
+    def valid(self) -> bool:
+        """Whether a cached token exists and has not expired yet."""
+        return self.expires_at is not None and self.expires_at > datetime.now(timezone.utc)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly view (for the CLI and test_connection)."""
+        return {
+            "cache_key": self.cache_key,
+            "api_domain": self.api_domain,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "minted_at": self.minted_at.isoformat() if self.minted_at else None,
+            "valid": self.valid,
+            "mints_last_10_min": self.mints_in_window,
+            "mint_budget_per_10_min": self.mint_budget,
+            "cache_encryption": self.cipher,
+        }
+
+
+def token_cache_key(accounts_url: str, client_id: str, refresh_token: str) -> str:
+    """Cache key of a refresh token: Zoho's limits are per refresh token, so tenants sharing one share it.
+
+    Only a one-way digest of the refresh token is used, so the key itself reveals nothing.
+    """
+    digest = hashlib.sha256(f"{accounts_url}\n{client_id}\n{refresh_token}".encode()).hexdigest()
+    return f"zoho:{digest[:40]}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ZohoTokenManager:
+    """Hands out a valid access token for one Zoho connection, minting through the shared cache."""
+
+    def __init__(
+        self,
+        *,
+        tenant: str,
+        conn_id: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        accounts_url: str,
+        store: TokenCacheStore,
+        api_domain_override: str | None = None,
+        default_api_domain: str | None = None,
+        mint_budget: int = DEFAULT_MINT_BUDGET,
+        refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
+        timeout: float = _DEFAULT_TIMEOUT,
+        policy: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        cipher: TokenCipher | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.tenant = tenant
+        self.conn_id = conn_id
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._refresh_token = refresh_token
+        self.accounts_url = accounts_url.rstrip("/")
+        self.store = store
+        self.api_domain_override = api_domain_override.rstrip("/") if api_domain_override else None
+        self.default_api_domain = default_api_domain.rstrip("/") if default_api_domain else None
+        self.mint_budget = mint_budget
+        self.refresh_margin = refresh_margin
+        self.timeout = timeout
+        self.policy = policy or RetryPolicy(max_attempts=3)
+        self._session = session or requests.Session()
+        # The token endpoint must never see Airflow's or the user's proxy-auth headers by accident.
+        self._session.trust_env = False
+        self.cipher = cipher or TokenCipher(client_secret)
+        self._clock = clock
+        self._sleep = sleep
+        self.cache_key = token_cache_key(self.accounts_url, client_id, refresh_token)
+        self._memo: AccessToken | None = None
+        register_secrets(client_secret, refresh_token)
+
+    # ------------------------------------------------------------------ public API
+    def access_token(self) -> AccessToken:
+        """A token valid for at least the refresh margin: memo, then shared cache, then (locked) mint."""
+        if self._memo is not None and self._fresh(self._memo.expires_at, self._memo.minted_at):
+            return self._memo
+        cached = self._read_cache()
+        if cached is not None:
+            return cached
+        with self.store.token_lock(self.cache_key):
+            # Another process may have minted while we waited for the lock.
+            cached = self._read_cache()
+            if cached is not None:
+                return cached
+            return self._mint()
+
+    def refresh_after_rejection(self, rejected_token: str) -> AccessToken:
+        """Replace a token the API rejected; reuse a newer cached one if another process already minted it."""
+        self._memo = None
+        with self.store.token_lock(self.cache_key):
+            cached = self._read_cache(allow=lambda token: token.value != rejected_token)
+            if cached is not None:
+                return cached
+            self.store.delete_token(self.cache_key)
+            return self._mint()
+
+    def status(self) -> TokenStatus:
+        """Expiry, API domain and mint count of the cached token, without touching Zoho."""
+        cached = self.store.get_token(self.cache_key)
+        return TokenStatus(
+            cache_key=self.cache_key,
+            api_domain=cached.api_domain if cached else None,
+            expires_at=cached.expires_at if cached else None,
+            minted_at=cached.minted_at if cached else None,
+            mints_in_window=self.store.token_mints_since(self.cache_key, self._clock() - MINT_WINDOW),
+            mint_budget=self.mint_budget,
+            cipher=self.cipher.source,
+        )
+
+    def revoke(self) -> None:
+        """Disconnect: revoke the refresh token at Zoho (which kills its access tokens) and drop the cache."""
+        # Zoho documents `?token=` in the query; the accounts server reads form bodies as well (the SDKs post
+        # forms), and a query string would put the refresh token into every URL-logging layer (urllib3's
+        # DEBUG log, proxies), so it travels in the body.
+        response = self._post(REVOKE_PATH, data={"token": self._refresh_token}, what="revoke")
+        body = _json_or_none(response)
+        verdict = classify(ZOHO_ACCOUNTS, response.status_code, body)
+        if verdict.action is not Action.OK or (isinstance(body, dict) and body.get("status") == "failure"):
+            raise self._error(error_class_for(verdict.kind), verdict.message or "revoke failed", verdict, response)
+        with self.store.token_lock(self.cache_key):
+            self.store.delete_token(self.cache_key)
+        self._memo = None
+        log.info("Revoked the Zoho refresh token of tenant %s (connection %s)", self.tenant, self.conn_id)
+
+    def exchange_code(self, code: str, redirect_uri: str | None = None) -> str:
+        """Reconnect: trade an authorization/self-client grant code for a new refresh token (returned)."""
+        register_secrets(code)
+        data = {
+            "grant_type": "authorization_code",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+            "code": code,
+        }
+        if redirect_uri:
+            data["redirect_uri"] = redirect_uri
+        response = self._post(TOKEN_PATH, data=data, what="authorization_code grant")
+        body = self._checked_token_body(response)
+        refresh_token = body.get("refresh_token")
+        if not refresh_token:
+            raise ApiError(
+                "Zoho returned no refresh_token (authorise with access_type=offline&prompt=consent)",
+                tenant=self.tenant,
+                conn_id=self.conn_id,
+                api=ZOHO_ACCOUNTS,
+                method="POST",
+                endpoint=self.accounts_url + TOKEN_PATH,
+                status=response.status_code,
+                kind=Kind.CONFIG,
+            )
+        register_secrets(str(refresh_token), str(body.get("access_token") or ""))
+        return str(refresh_token)
+
+    # ------------------------------------------------------------------ internals
+    def _fresh(self, expires_at: datetime, minted_at: datetime) -> bool:
+        # A short-lived token (sandbox knob, or a clock skew) must not be "expired on arrival": the margin is
+        # at most a tenth of the lifetime.
+        lifetime = expires_at - minted_at
+        margin = min(self.refresh_margin, lifetime / 10)
+        return self._clock() < expires_at - margin
+
+    def _read_cache(self, allow: Callable[[AccessToken], bool] | None = None) -> AccessToken | None:
+        cached = self.store.get_token(self.cache_key)
+        if cached is None or not self._fresh(cached.expires_at, cached.minted_at):
+            return None
+        try:
+            value = self.cipher.decrypt(cached.access_token_ciphertext)
+        except TokenDecryptError:
+            log.warning("Cached Zoho token for tenant %s cannot be decrypted; minting a new one", self.tenant)
+            return None
+        token = AccessToken(value, cached.api_domain, cached.expires_at, cached.minted_at)
+        if allow is not None and not allow(token):
+            return None
+        register_secrets(value)
+        self._memo = token
+        return token
+
+    def _mint(self) -> AccessToken:
+        """Refresh-token grant; caller holds the token lock."""
+        data = {
+            "grant_type": "refresh_token",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+            "refresh_token": self._refresh_token,
+        }
+        response = self._post(TOKEN_PATH, data=data, what="refresh_token grant", count_as_mint=True)
+        body = self._checked_token_body(response)
+        access_token = body.get("access_token")
+        if not access_token:
+            raise ApiError(
+                "token response has no access_token",
+                tenant=self.tenant,
+                conn_id=self.conn_id,
+                api=ZOHO_ACCOUNTS,
+                method="POST",
+                endpoint=self.accounts_url + TOKEN_PATH,
+                status=response.status_code,
+                kind=Kind.AUTH,
+            )
+        register_secrets(str(access_token))
+        minted_at = self._clock()
+        token = AccessToken(
+            value=str(access_token),
+            api_domain=self._api_domain(body),
+            expires_at=minted_at + timedelta(seconds=_expires_in_seconds(body)),
+            minted_at=minted_at,
+        )
+        self.store.put_token(
+            self.cache_key,
+            CachedToken(
+                access_token_ciphertext=self.cipher.encrypt(token.value),
+                api_domain=token.api_domain,
+                expires_at=token.expires_at,
+                minted_at=token.minted_at,
+            ),
+        )
+        self._memo = token
+        log.info(
+            "Minted a Zoho access token for tenant %s (connection %s), valid until %s",
+            self.tenant,
+            self.conn_id,
+            token.expires_at.isoformat(),
+        )
+        return token
+
+    def _api_domain(self, body: dict[str, Any]) -> str:
+        # An explicit connection override wins (sandbox, private DC); then what Zoho says for this token;
+        # then the previously cached value (a refresh may omit it); then the region default.
+        if self.api_domain_override:
+            return self.api_domain_override
+        if body.get("api_domain"):
+            return str(body["api_domain"]).rstrip("/")
+        previous = self.store.get_token(self.cache_key)
+        if previous is not None and previous.api_domain:
+            return previous.api_domain
+        if self.default_api_domain:
+            return self.default_api_domain
+        raise ApiError(
+            "no api_domain in the token response and none configured",
+            tenant=self.tenant,
+            conn_id=self.conn_id,
+            api=ZOHO_ACCOUNTS,
+            kind=Kind.CONFIG,
+        )
+
+    def _checked_token_body(self, response: requests.Response) -> dict[str, Any]:
+        body = _json_or_none(response)
+        verdict = classify(ZOHO_ACCOUNTS, response.status_code, body)
+        if verdict.action is not Action.OK or not isinstance(body, dict):
+            raise self._error(
+                error_class_for(verdict.kind),
+                verdict.message or "unexpected token response",
+                verdict,
+                response,
+            )
+        return body
+
+    def _error(self, cls: type[ApiError], message: str, verdict: Any, response: requests.Response) -> ApiError:
+        return cls(
+            redact(truncate(message), (self._client_secret, self._refresh_token)),
+            tenant=self.tenant,
+            conn_id=self.conn_id,
+            api=ZOHO_ACCOUNTS,
+            method="POST",
+            endpoint=self.accounts_url + response.request.path_url.split("?", 1)[0],
+            status=response.status_code,
+            code=verdict.code,
+            kind=verdict.kind,
+            hint=verdict.hint,
+        )
+
+    def _post(
+        self,
+        path: str,
+        *,
+        what: str,
+        data: dict[str, str] | None = None,
+        count_as_mint: bool = False,
+    ) -> requests.Response:
+        """POST to Zoho Accounts with bounded retries on transport errors and 5xx.
+
+        Secrets travel only in the form body, never in the URL; logs show only the path.
+        """
+        url = self.accounts_url + path
+        for attempt in range(1, self.policy.max_attempts + 1):
+            if count_as_mint:
+                self._check_budget()
+                # Counted before sending: a request that times out may still have minted at Zoho.
+                self.store.record_token_mint(self.cache_key, self._clock())
+            try:
+                response = self._session.post(url, data=data, timeout=self.timeout)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                log.warning("POST %s (%s) -> %s, attempt %d", url, what, type(exc).__name__, attempt)
+                if attempt == self.policy.max_attempts:
+                    raise RetryableApiError(
+                        f"{type(exc).__name__} talking to Zoho Accounts",
+                        tenant=self.tenant,
+                        conn_id=self.conn_id,
+                        api=ZOHO_ACCOUNTS,
+                        method="POST",
+                        endpoint=url,
+                        hint="check the connection's region / accounts_url and network access",
+                    ) from None
+                self._sleep(backoff_seconds(self.policy, attempt))
+                continue
+            log.info("POST %s (%s) -> %s, attempt %d", url, what, response.status_code, attempt)
+            if attempt < self.policy.max_attempts:
+                if response.status_code >= 500:
+                    self._sleep(backoff_seconds(self.policy, attempt))
+                    continue
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if response.status_code == 429 and (retry_after or 0) <= self.policy.max_retry_after:
+                    # A transport-level 429 (proxy, burst) is worth a bounded wait; Zoho's own mint throttle
+                    # ("Access Denied" in a 200/400 body) is not, and is classified as fatal below.
+                    self._sleep(backoff_seconds(self.policy, attempt, retry_after))
+                    continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_budget(self) -> None:
+        now = self._clock()
+        minted = self.store.token_mints_since(self.cache_key, now - MINT_WINDOW)
+        if minted >= self.mint_budget:
+            raise TokenMintBudgetExceeded(
+                f"{minted} access tokens were already requested in the last 10 minutes "
+                f"(budget {self.mint_budget}); refusing to mint another so Zoho does not block "
+                "the refresh token",
+                tenant=self.tenant,
+                conn_id=self.conn_id,
+                api=ZOHO_ACCOUNTS,
+                method="POST",
+                endpoint=self.accounts_url + TOKEN_PATH,
+                kind=Kind.RATE_LIMIT,
+                hint="tasks are minting instead of sharing the cached token; retry after the window",
+            )
+
+
+def _expires_in_seconds(body: dict[str, Any]) -> float:
+    # Historic responses carried `expires_in` in milliseconds next to `expires_in_sec`; current ones, seconds.
+    if "expires_in_sec" in body:
+        return float(body["expires_in_sec"])
+    return float(body.get("expires_in", 3600))
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,184 @@
+"""Operator commands for the connections (run where Airflow's connections are reachable).
+
+    python -m zoho_cscart_sync.cli token-status --tenant acme_store
+    python -m zoho_cscart_sync.cli test --tenant northwind_vendor
+    python -m zoho_cscart_sync.cli revoke --tenant acme_store --yes          # disconnect
+    python -m zoho_cscart_sync.cli reconnect --tenant acme_store --code 1000.xxx --output conn.json
+    python -m zoho_cscart_sync.cli pools --tenants-dir include/tenants > pools.json
+
+Nothing here prints a secret: token-status shows expiry, API domain and mint count only; reconnect writes
+the new refresh token into a 0600 file for ``airflow connections import --overwrite`` instead of printing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TENANTS_DIR = Path(__file__).resolve().parents[2] / "include" / "tenants"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which tenant and connections a command acts on."""
+
+    tenant: str
+    zoho_conn_id: str | None
+    cscart_conn_id: str | None
+    company_id: int | None
+
+
+def _target(args: argparse.Namespace) -> Target:
+    if args.tenant and not (args.conn_id or args.cscart_conn_id):
+        from zoho_cscart_sync.tenants import load_tenant
+
+        config = load_tenant(Path(args.tenants_dir), args.tenant)
+        return Target(config.tenant_id, config.zoho_conn_id, config.cscart_conn_id, config.company_id)
+    if not (args.conn_id or args.cscart_conn_id):
+        raise SystemExit("give --tenant, or --conn-id (Zoho) and/or --cscart-conn-id")
+    tenant = args.tenant or args.conn_id or args.cscart_conn_id
+    return Target(tenant, args.conn_id, args.cscart_conn_id, args.company_id)
+
+
+def _zoho_hook(target: Target) -> Any:
+    from zoho_cscart_sync.hooks.zoho import ZohoHook
+
+    if not target.zoho_conn_id:
+        raise SystemExit("this command needs a Zoho connection (--conn-id or --tenant)")
+    return ZohoHook(target.zoho_conn_id, tenant=target.tenant)
+
+
+def _echo(text: str, *, error: bool = False) -> None:
+    # The CLI's output is its interface, so it writes to stdout/stderr rather than a logger.
+    (sys.stderr if error else sys.stdout).write(text + "\n")
+
+
+def _print(data: Any) -> None:
+    _echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+def cmd_token_status(args: argparse.Namespace) -> int:
+    """Show when the shared access token expires (no secret is printed)."""
+    hook = _zoho_hook(_target(args))
+    _print({"tenant": hook.tenant, "conn_id": hook.conn_id, **hook.token_status().as_dict()})
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run test_connection for the tenant's Zoho and/or CS-Cart connection."""
+    from zoho_cscart_sync.hooks.cscart import CsCartHook
+
+    target = _target(args)
+    results = {}
+    if target.zoho_conn_id:
+        results["zoho"] = _zoho_hook(target).test_connection()
+    if target.cscart_conn_id:
+        hook = CsCartHook(target.cscart_conn_id, tenant=target.tenant, company_id=target.company_id)
+        results["cscart"] = hook.test_connection()
+    _print({system: {"ok": ok, "message": message} for system, (ok, message) in results.items()})
+    return 0 if all(ok for ok, _ in results.values()) else 1
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    """Disconnect: revoke the refresh token at Zoho and drop the cached access token."""
+    hook = _zoho_hook(_target(args))
+    if not args.yes:
+        _echo(f"This revokes the Zoho refresh token of connection {hook.conn_id!r}; re-run with --yes.")
+        return 2
+    hook.revoke()
+    _echo(f"Revoked. Tenant {hook.tenant!r} is disconnected until `reconnect` stores a new refresh token.")
+    return 0
+
+
+def cmd_reconnect(args: argparse.Namespace) -> int:
+    """Exchange a grant code for a refresh token; write an importable connection file (mode 0600)."""
+    hook = _zoho_hook(_target(args))
+    refresh_token = hook.reconnect(args.code, redirect_uri=args.redirect_uri)
+    conn = hook.get_connection(hook.conn_id)
+    extras = dict(conn.extra_dejson or {})
+    extras["refresh_token"] = refresh_token
+    document = {
+        hook.conn_id: {
+            "conn_type": conn.conn_type or "zoho",
+            "login": conn.login,
+            "password": conn.password,
+            "extra": json.dumps(extras),
+        }
+    }
+    output = Path(args.output)
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+    _echo(
+        f"New refresh token written to {output} (mode 0600). Apply it with:\n"
+        f"  airflow connections import --overwrite {output} && rm {output}\n"
+        "or copy it into your secrets backend, then run `test`."
+    )
+    return 0
+
+
+def cmd_pools(args: argparse.Namespace) -> int:
+    """Print the pools JSON for `airflow pools import` (one pool per tenant x system)."""
+    from zoho_cscart_sync.http.ratelimit import pools_for_tenants
+    from zoho_cscart_sync.tenants import iter_tenants
+
+    tenants = [result.config for result in iter_tenants(Path(args.tenants_dir)) if result.config is not None]
+    slots = {"zoho": args.zoho_slots, "cscart": args.cscart_slots}
+    pools = pools_for_tenants(tenants, slots=slots)
+    _print({pool["name"]: {"slots": pool["slots"], "description": pool["description"]} for pool in pools})
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (one sub-command per operation)."""
+    parser = argparse.ArgumentParser(prog="python -m zoho_cscart_sync.cli", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text)
+        command.set_defaults(handler=handler)
+        command.add_argument("--tenant", help="tenant id (reads include/tenants/<tenant>.yaml)")
+        command.add_argument("--tenants-dir", default=str(DEFAULT_TENANTS_DIR))
+        command.add_argument("--conn-id", help="Zoho connection id (overrides the tenant file)")
+        command.add_argument("--cscart-conn-id", help="CS-Cart connection id")
+        command.add_argument("--company-id", type=int, help="vendor company_id (vendor tenants)")
+        return command
+
+    add("token-status", cmd_token_status, "show the cached Zoho token's expiry (no secrets)")
+    add("test", cmd_test, "test the tenant's connections")
+    add("revoke", cmd_revoke, "disconnect: revoke the Zoho refresh token").add_argument("--yes", action="store_true")
+    reconnect = add("reconnect", cmd_reconnect, "exchange a Zoho grant code for a new refresh token")
+    reconnect.add_argument("--code", required=True, help="grant code (Self Client or redirect flow)")
+    reconnect.add_argument("--redirect-uri", help="redirect URI of the authorization request, if any")
+    reconnect.add_argument("--output", required=True, help="file to write the updated connection to")
+    pools = sub.add_parser("pools", help="pools JSON for `airflow pools import`")
+    pools.set_defaults(handler=cmd_pools)
+    pools.add_argument("--tenants-dir", default=str(DEFAULT_TENANTS_DIR))
+    pools.add_argument("--zoho-slots", type=int, default=1)
+    pools.add_argument("--cscart-slots", type=int, default=1)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code. API errors are printed (they never contain secrets)."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from zoho_cscart_sync.hooks.config import ConnectionConfigError
+    from zoho_cscart_sync.http.errors import ApiError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (ApiError, ConnectionConfigError, LookupError, AirflowNotFoundException) as exc:
+        _echo(f"error: {exc}", error=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Transforms that look values up: value maps, the ID map, fallbacks to other fields or constants."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from zoho_cscart_sync.mapping.errors import TransformError
+from zoho_cscart_sync.mapping.paths import get_path
+from zoho_cscart_sync.mapping.transforms.base import TransformArgs, TransformContext, is_empty
+
+ENTITIES = ("customers", "products", "orders")
+
+
+class ValueMapArgs(TransformArgs):
+    table: str = Field(min_length=1)
+    #: ``error``: an unmapped value is a field issue; ``keep``: pass it through unchanged.
+    on_missing: Literal["error", "keep"] = "error"
+
+
+def value_map(value: Any, args: ValueMapArgs, ctx: TransformContext) -> Any:
+    """Translate through a named table (order statuses, payment / shipping methods, taxes, categories...)."""
+    if is_empty(value):
+        return None
+    table = ctx.value_maps[args.table]  # existence is checked when the mapping is compiled
+    found, mapped = table.lookup(value)
+    if found:
+        return mapped
+    if args.on_missing == "keep":
+        return value
+    raise TransformError(f"value {value!r} is not in value map {args.table!r} (known: {', '.join(table.known_keys())})")
+
+
+class IdLinkArgs(TransformArgs):
+    entity: Literal["customers", "products", "orders"]
+    #: ``error`` keeps the record out until the linked record has been synchronised (then it is retried).
+    on_missing: Literal["error", "null"] = "error"
+    #: Source values meaning "no related record" (CS-Cart guest orders have ``user_id`` ``"0"``).
+    none_values: list[str] = Field(default_factory=list)
+
+
+def id_link(value: Any, args: IdLinkArgs, ctx: TransformContext) -> Any:
+    """Source-system id of a related record -> the other system's id, through the state store's ID map."""
+    if is_empty(value) or str(value).strip() in args.none_values:
+        return None
+    if ctx.resolve_id is None:
+        raise TransformError(f"id_link needs an id resolver for {args.entity} (none was given to apply())")
+    linked = ctx.resolve_id(args.entity, str(value).strip())
+    if linked is None and args.on_missing == "error":
+        raise TransformError(f"{args.entity} record {value!r} has no counterpart yet (not synchronised)")
+    return linked
+
+
+class DefaultIfEmptyArgs(TransformArgs):
+    value: Any = None
+    field: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DefaultIfEmptyArgs:
+        if (self.value is None) == (self.field is None):
+            raise ValueError("give exactly one of 'value' (a constant) or 'field' (another source field)")
+        return self
+
+
+def default_if_empty(value: Any, args: DefaultIfEmptyArgs, ctx: TransformContext) -> Any:
+    """Keep a non-empty value, else the constant ``value`` or the record's ``field``."""
+    if not is_empty(value):
+        return value
+    if args.field is not None:
+        fallback = get_path(ctx.record, args.field)
+        return None if is_empty(fallback) else fallback
+    return args.value
+
+
+class FirstNonEmptyArgs(TransformArgs):
+    fields: list[str] = Field(min_length=1)
+
+
+def first_non_empty(value: Any, args: FirstNonEmptyArgs, ctx: TransformContext) -> Any:
+    """The incoming value if present, else the first non-empty of ``fields`` (e.g. Phone, Mobile, Home_Phone)."""
+    if not is_empty(value):
+        return value
+    for name in args.fields:
+        candidate = get_path(ctx.record, name)
+        if not is_empty(candidate):
+            return candidate
+    return None

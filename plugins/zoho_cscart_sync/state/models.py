@@ -1,0 +1,64 @@
+"""Plain value objects the state store returns; none of them holds a database handle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class CachedToken:
+    """An access token as the hooks cached it; the ciphertext is opaque here (the hooks encrypt it)."""
+
+    # Kept out of repr so a logged CachedToken never carries even the encrypted token.
+    access_token_ciphertext: str = field(repr=False)
+    api_domain: str
+    expires_at: datetime
+    minted_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordLink:
+    """One row of the ID map: a Zoho record and the CS-Cart record it is synchronised with."""
+
+    tenant: str
+    entity: str
+    zoho_id: str | None
+    cscart_id: str | None
+    natural_keys: dict[str, str]
+    hash_to_cscart: str | None
+    hash_to_zoho: str | None
+    flags: frozenset[str]
+    last_synced_at: datetime
+    deleted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """A write that was started but not confirmed; a retry must look it up before creating anything."""
+
+    tenant: str
+    entity: str
+    direction: str
+    source_id: str
+    run_id: str
+    natural_key: str | None
+    marked_at: datetime
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """A record that failed to sync; retried on later runs until resolved, and listed for operators."""
+
+    tenant: str
+    entity: str
+    direction: str
+    source_id: str
+    reason: str
+    stage: str
+    field: str | None
+    run_id: str
+    attempts: int
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None

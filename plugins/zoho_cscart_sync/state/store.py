@@ -1,0 +1,569 @@
+"""StateStore: the one entry point to the sync state (watermarks, token cache, ID map, quarantine, stats).
+
+Every method opens its own short transaction, so a store can be shared by the threads of one task and
+used from many Airflow task processes at once. The schema is migrated lazily on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from zoho_cscart_sync.state import links, locks, migrations, pending, run_stats, tokens, watermarks
+from zoho_cscart_sync.state import quarantine as quarantine_records
+from zoho_cscart_sync.state.engine import (
+    create_state_engine,
+    display_url,
+    normalise_database_url,
+    read_transaction,
+    split_state_schema,
+    sqlite_database_path,
+    write_transaction,
+)
+from zoho_cscart_sync.state.errors import LinkConflictError
+from zoho_cscart_sync.state.models import CachedToken, PendingWrite, QuarantineEntry, RecordLink
+from zoho_cscart_sync.state.natural_keys import normalise_natural_key
+from zoho_cscart_sync.state.timestamps import require_utc, utc_now
+from zoho_cscart_sync.state.validation import require_direction, require_text
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONN_ID = "zoho_cscart_state"
+DEFAULT_SQLITE_FILENAME = "zoho_cscart_state.db"
+DEFAULT_TOKEN_LOCK_TIMEOUT_SECONDS = 120.0
+
+Clock = Callable[[], datetime]
+
+
+class StateStore:
+    """Sync state kept in SQLite (embedded default) or PostgreSQL (production)."""
+
+    def __init__(self, engine: Engine, *, schema: str | None = None, clock: Clock = utc_now) -> None:
+        self._engine = engine
+        self._schema = schema
+        self._clock = clock
+        self._migrated = False
+        self._migrate_guard = threading.Lock()
+
+    # ----------------------------------------------------------------- construction and lifecycle
+
+    @classmethod
+    def from_url(cls, url: str | URL, *, schema: str | None = None, clock: Clock = utc_now) -> StateStore:
+        """A store on ``url`` (``sqlite:///path``, ``postgres://`` or ``postgresql[+psycopg2]://``).
+
+        ``schema`` (PostgreSQL only; or a ``state_schema`` query parameter) keeps the zcs_ tables in
+        their own schema, created on first use.
+        """
+        parsed, schema_from_url = split_state_schema(normalise_database_url(url))
+        chosen_schema = schema or schema_from_url
+        return cls(create_state_engine(parsed, schema=chosen_schema), schema=chosen_schema, clock=clock)
+
+    @classmethod
+    def default(cls) -> StateStore:
+        """The store behind Airflow Connection ``zoho_cscart_state``, else SQLite under AIRFLOW_HOME.
+
+        Call this at task run time only: it looks the Connection up (never at import / DAG parse).
+        """
+        url, schema = resolve_default_url()
+        store = cls.from_url(url, schema=schema)
+        log.info("State store: using %s", store.describe())
+        return store
+
+    def describe(self) -> str:
+        """Where this store lives, with any password masked (safe to log)."""
+        where = display_url(self._engine.url)
+        return f"{where} (schema {self._schema})" if self._schema else where
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for operator tooling; sync code should use the methods)."""
+        return self._engine
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- schema
+
+    def migrate(self, target_version: int | None = None) -> int:
+        """Apply pending schema migrations (idempotent, safe across processes); returns the version."""
+        version = migrations.migrate(
+            self._engine, now=self._clock(), schema=self._schema, target_version=target_version
+        )
+        if version == migrations.LATEST_VERSION:
+            self._migrated = True
+        return version
+
+    def schema_version(self) -> int:
+        """The schema version the database is at (0 when never migrated)."""
+        with read_transaction(self._engine) as connection:
+            return migrations.read_schema_version(connection, self._schema)
+
+    def _ensure_migrated(self) -> None:
+        if self._migrated:
+            return
+        with self._migrate_guard:
+            if not self._migrated:
+                self.migrate()
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        self._ensure_migrated()
+        return write_transaction(self._engine)
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        self._ensure_migrated()
+        return read_transaction(self._engine)
+
+    # ----------------------------------------------------------------- watermarks
+
+    def get_watermark(self, tenant: str, entity: str, direction: str) -> datetime | None:
+        """The watermark of (tenant, entity, direction), UTC-aware, or None before the first load."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._read() as connection:
+            return watermarks.get_watermark(connection, tenant, entity, direction)
+
+    def advance_watermark(
+        self, tenant: str, entity: str, direction: str, value: datetime, run_id: str
+    ) -> None:
+        """Move the watermark forward to ``value``; an earlier or equal value leaves it unchanged."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        value = require_utc(value, f"watermark for {tenant}/{entity}/{direction}")
+        run_id = require_text(run_id, "run_id")
+        with self._write() as connection:
+            moved = watermarks.advance_watermark(
+                connection, tenant, entity, direction, value, run_id, self._clock()
+            )
+        if not moved:
+            log.info(
+                "Watermark %s/%s/%s kept: stored value is not earlier than %s (run %s)",
+                tenant,
+                entity,
+                direction,
+                value.isoformat(),
+                run_id,
+            )
+
+    # ----------------------------------------------------------------- token cache
+
+    def get_token(self, cache_key: str) -> CachedToken | None:
+        """The cached access token (ciphertext) for ``cache_key``, or None."""
+        cache_key = require_text(cache_key, "cache_key")
+        with self._read() as connection:
+            return tokens.get_token(connection, cache_key)
+
+    def put_token(self, cache_key: str, token: CachedToken) -> None:
+        """Insert or replace the cached token for ``cache_key``."""
+        cache_key = require_text(cache_key, "cache_key")
+        checked = CachedToken(
+            access_token_ciphertext=require_text(token.access_token_ciphertext, "access_token_ciphertext"),
+            api_domain=require_text(token.api_domain, "api_domain"),
+            expires_at=require_utc(token.expires_at, "token expires_at"),
+            minted_at=require_utc(token.minted_at, "token minted_at"),
+        )
+        with self._write() as connection:
+            tokens.put_token(connection, cache_key, checked, self._clock())
+
+    def delete_token(self, cache_key: str) -> None:
+        """Forget the cached token for ``cache_key`` (no error when there is none)."""
+        cache_key = require_text(cache_key, "cache_key")
+        with self._write() as connection:
+            tokens.delete_token(connection, cache_key)
+
+    def token_lock(
+        self, cache_key: str, *, timeout: float = DEFAULT_TOKEN_LOCK_TIMEOUT_SECONDS
+    ) -> AbstractContextManager[None]:
+        """Mutual exclusion across processes for refreshing the token of ``cache_key``.
+
+        Raises TokenLockTimeout after ``timeout`` seconds. Not re-entrant. The cache key shows up in
+        error messages, so it must not contain a secret.
+        """
+        cache_key = require_text(cache_key, "cache_key")
+        if timeout < 0:
+            raise ValueError(f"timeout must not be negative, got {timeout}")
+        if self._engine.dialect.name == "postgresql":
+            return locks.postgres_token_lock(
+                self._engine, cache_key, scope=self._schema or "", timeout=timeout
+            )
+        database_path = sqlite_database_path(self._engine)
+        if database_path is None:
+            return locks.memory_token_lock(cache_key, timeout=timeout)
+        return locks.file_token_lock(database_path, cache_key, timeout=timeout)
+
+    def record_token_mint(self, cache_key: str, minted_at: datetime) -> None:
+        """Log that an access token was minted for ``cache_key`` at ``minted_at``."""
+        cache_key = require_text(cache_key, "cache_key")
+        minted_at = require_utc(minted_at, "minted_at")
+        with self._write() as connection:
+            tokens.record_token_mint(connection, cache_key, minted_at)
+
+    def token_mints_since(self, cache_key: str, since: datetime) -> int:
+        """How many mints were logged for ``cache_key`` at or after ``since`` (history kept one day)."""
+        cache_key = require_text(cache_key, "cache_key")
+        since = require_utc(since, "since")
+        with self._read() as connection:
+            return tokens.token_mints_since(connection, cache_key, since)
+
+    # ----------------------------------------------------------------- ID map
+
+    def get_link(
+        self, tenant: str, entity: str, *, zoho_id: str | None = None, cscart_id: str | None = None
+    ) -> RecordLink | None:
+        """The link holding ``zoho_id`` or ``cscart_id`` (give exactly one), deleted or not."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        side, record_id = _one_id(zoho_id, cscart_id)
+        with self._read() as connection:
+            return links.get_link(connection, tenant, entity, side, record_id)
+
+    def get_links(
+        self,
+        tenant: str,
+        entity: str,
+        *,
+        zoho_ids: Iterable[str] | None = None,
+        cscart_ids: Iterable[str] | None = None,
+    ) -> dict[str, RecordLink]:
+        """Links for a page of ids of one side (give exactly one list), keyed by that id.
+
+        Batched: one query per 500 ids, so a page of records costs a constant number of round trips.
+        """
+        tenant, entity = _tenant_entity(tenant, entity)
+        if (zoho_ids is None) == (cscart_ids is None):
+            raise ValueError("give exactly one of zoho_ids or cscart_ids")
+        side = "zoho" if zoho_ids is not None else "cscart"
+        given = zoho_ids if zoho_ids is not None else cscart_ids
+        record_ids = list(dict.fromkeys(require_text(value, f"{side}_id") for value in given or ()))
+        if not record_ids:
+            return {}
+        with self._read() as connection:
+            return links.get_links(connection, tenant, entity, side, record_ids)
+
+    def find_link_by_natural_key(
+        self, tenant: str, entity: str, key_kind: str, key_value: str
+    ) -> RecordLink | None:
+        """The link claiming the natural key (e-mails compared case-insensitively), deleted or not."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        normalised = normalise_natural_key(key_kind, key_value)
+        with self._read() as connection:
+            return links.find_by_natural_key(connection, tenant, entity, key_kind, normalised)
+
+    def find_links_by_natural_keys(
+        self, tenant: str, entity: str, key_kind: str, key_values: Iterable[str]
+    ) -> dict[str, RecordLink]:
+        """Batched ``find_link_by_natural_key`` for a page of records (first-run matching by e-mail or
+        SKU without one query per record). Keyed by the normalised value (e-mails lower-cased)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        values = list(dict.fromkeys(normalise_natural_key(key_kind, value) for value in key_values))
+        if not values:
+            return {}
+        with self._read() as connection:
+            return links.find_by_natural_keys(connection, tenant, entity, key_kind, values)
+
+    def save_link(
+        self,
+        tenant: str,
+        entity: str,
+        *,
+        zoho_id: str | None,
+        cscart_id: str | None,
+        natural_keys: Mapping[str, str] | None = None,
+        hash_to_cscart: str | None = None,
+        hash_to_zoho: str | None = None,
+        flags: Iterable[str] | None = None,
+        run_id: str,
+    ) -> RecordLink:
+        """Insert or update the link of a record pair; never two rows for one id.
+
+        Arguments left as None keep what is stored. ``natural_keys`` and ``flags``, when given, replace
+        the stored set. Saving revives a link marked deleted. Raises LinkConflictError when the two ids
+        belong to different links and NaturalKeyConflictError when another live link claims a key.
+        """
+        tenant, entity = _tenant_entity(tenant, entity)
+        zoho = None if zoho_id is None else require_text(zoho_id, "zoho_id")
+        cscart = None if cscart_id is None else require_text(cscart_id, "cscart_id")
+        if zoho is None and cscart is None:
+            raise ValueError(f"{tenant}/{entity}: a link needs a zoho_id or a cscart_id")
+        keys = None if natural_keys is None else links.normalise_natural_keys(natural_keys)
+        flag_set = None if flags is None else frozenset(flags)
+        if flag_set is not None:
+            links.encode_flags(flag_set)  # validate names before opening a transaction
+        run_id = require_text(run_id, "run_id")
+
+        def attempt() -> RecordLink:
+            with self._write() as connection:
+                return links.save_link(
+                    connection,
+                    tenant,
+                    entity,
+                    zoho_id=zoho,
+                    cscart_id=cscart,
+                    natural_key_values=keys,
+                    hash_to_cscart=hash_to_cscart,
+                    hash_to_zoho=hash_to_zoho,
+                    flags=flag_set,
+                    run_id=run_id,
+                    now=self._clock(),
+                )
+
+        try:
+            return attempt()
+        except IntegrityError:
+            # A concurrent writer inserted the same id or key between our read and write (PostgreSQL
+            # READ COMMITTED). Once more, the row is visible and this becomes an update or a clear
+            # conflict error.
+            log.info(
+                "%s/%s: concurrent save of %s, retrying once",
+                tenant,
+                entity,
+                links.describe_ids(zoho, cscart),
+            )
+        try:
+            return attempt()
+        except IntegrityError as exc:
+            raise LinkConflictError(
+                f"{tenant}/{entity}: saving the link {links.describe_ids(zoho, cscart)} violates "
+                f"a uniqueness rule of the ID map: {exc.orig}"
+            ) from None
+
+    def mark_deleted(
+        self,
+        tenant: str,
+        entity: str,
+        *,
+        zoho_id: str | None = None,
+        cscart_id: str | None = None,
+        at: datetime,
+    ) -> None:
+        """Stamp the link as deleted at ``at`` (kept in the map so the id is never reused for a create)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        side, record_id = _one_id(zoho_id, cscart_id)
+        at = require_utc(at, "deleted at")
+        with self._write() as connection:
+            marked = links.mark_deleted(connection, tenant, entity, side, record_id, at)
+        if not marked:
+            log.info("%s/%s: no live link with %s id %r to mark deleted", tenant, entity, side, record_id)
+
+    def list_links(self, tenant: str, entity: str, *, flag: str | None = None) -> Iterator[RecordLink]:
+        """Every link of the pair (optionally only those carrying ``flag``), streamed in pages of 500."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        if flag is not None:
+            links.encode_flags([flag])
+        after_id = 0
+        while True:
+            # A short transaction per page: no cursor stays open while the caller works on the rows.
+            with self._read() as connection:
+                page = links.list_links_page(connection, tenant, entity, flag, after_id, links.LOOKUP_CHUNK)
+            for _link_id, link in page:
+                yield link
+            if len(page) < links.LOOKUP_CHUNK:
+                return
+            after_id = page[-1][0]
+
+    # ----------------------------------------------------------------- pending writes
+
+    def mark_pending(
+        self,
+        tenant: str,
+        entity: str,
+        direction: str,
+        source_id: str,
+        run_id: str,
+        natural_key: str | None,
+    ) -> None:
+        """Note that a create for ``source_id`` is about to be sent (see ``pending.py``)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._write() as connection:
+            pending.mark_pending(
+                connection,
+                tenant,
+                entity,
+                direction,
+                require_text(source_id, "source_id"),
+                require_text(run_id, "run_id"),
+                None if natural_key is None else require_text(natural_key, "natural_key"),
+                self._clock(),
+            )
+
+    def clear_pending(self, tenant: str, entity: str, direction: str, source_id: str) -> None:
+        """The write for ``source_id`` is confirmed (its link is saved)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._write() as connection:
+            pending.clear_pending(connection, tenant, entity, direction, require_text(source_id, "source_id"))
+
+    def list_pending(self, tenant: str, entity: str, direction: str) -> list[PendingWrite]:
+        """Writes started but never confirmed, oldest first: resolve these before creating anything."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._read() as connection:
+            return pending.list_pending(connection, tenant, entity, direction)
+
+    # ----------------------------------------------------------------- quarantine
+
+    def quarantine(
+        self,
+        tenant: str,
+        entity: str,
+        direction: str,
+        source_id: str,
+        *,
+        reason: str,
+        stage: str,
+        run_id: str,
+        field: str | None = None,
+    ) -> None:
+        """Park a failed record: attempts += 1, first_seen kept, last_seen now; retried on later runs."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._write() as connection:
+            quarantine_records.quarantine(
+                connection,
+                tenant,
+                entity,
+                direction,
+                require_text(source_id, "source_id"),
+                reason=require_text(reason, "reason"),
+                stage=require_text(stage, "stage"),
+                field=None if field is None else require_text(field, "field"),
+                run_id=require_text(run_id, "run_id"),
+                now=self._clock(),
+            )
+
+    def resolve_quarantine(self, tenant: str, entity: str, direction: str, source_id: str) -> None:
+        """The record synced (or an operator dealt with it): close its open entry, keeping the history."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._write() as connection:
+            quarantine_records.resolve(
+                connection, tenant, entity, direction, require_text(source_id, "source_id"), self._clock()
+            )
+
+    def list_quarantine(
+        self,
+        tenant: str | None = None,
+        entity: str | None = None,
+        direction: str | None = None,
+        include_resolved: bool = False,
+    ) -> list[QuarantineEntry]:
+        """Quarantine entries for operators, filtered by whichever of tenant/entity/direction is given."""
+        if direction is not None:
+            require_direction(direction)
+        with self._read() as connection:
+            return quarantine_records.list_entries(connection, tenant, entity, direction, include_resolved)
+
+    def quarantined_ids(self, tenant: str, entity: str, direction: str) -> list[str]:
+        """Source ids still quarantined, oldest failure first: the next run fetches and retries them."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._read() as connection:
+            return quarantine_records.open_source_ids(connection, tenant, entity, direction)
+
+    # ----------------------------------------------------------------- run statistics
+
+    def save_run_stats(self, tenant: str, entity: str, run_id: str, stats: Mapping[str, Any]) -> None:
+        """Store a run's report numbers (JSON values; datetimes become ISO 8601); a retry replaces them."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        run_id = require_text(run_id, "run_id")
+        try:
+            encoded = run_stats.encode_stats(stats)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{tenant}/{entity} run {run_id}: statistics are not JSON: {exc}") from None
+        with self._write() as connection:
+            run_stats.save(connection, tenant, entity, run_id, encoded, self._clock())
+
+    def list_run_stats(self, tenant: str, entity: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest runs' statistics, newest first: {tenant, entity, run_id, recorded_at, stats}."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        with self._read() as connection:
+            return run_stats.recent(connection, tenant, entity, limit)
+
+    # ----------------------------------------------------------------- reset synchronisation
+
+    def reset_sync(self, tenant: str, entity: str) -> None:
+        """Re-send everything for the pair without duplicates (DecoNetwork's "Reset synchronisation").
+
+        In one transaction: forget both write hashes of every link and both watermarks, and close the
+        open quarantine entries (the full re-send retries those records; history stays listable with
+        include_resolved). The ID map and natural keys stay, so every re-sent record updates its
+        existing counterpart instead of creating a second one.
+        """
+        tenant, entity = _tenant_entity(tenant, entity)
+        now = self._clock()
+        with self._write() as connection:
+            hashes = links.clear_hashes(connection, tenant, entity)
+            marks = watermarks.clear_watermarks(connection, tenant, entity)
+            closed = quarantine_records.resolve_all(connection, tenant, entity, now)
+        log.info(
+            "%s/%s: synchronisation reset (%d link hashes cleared, %d watermarks removed, "
+            "%d quarantine entries closed; ID map kept)",
+            tenant,
+            entity,
+            hashes,
+            marks,
+            closed,
+        )
+
+
+def _tenant_entity(tenant: str, entity: str) -> tuple[str, str]:
+    return require_text(tenant, "tenant"), require_text(entity, "entity")
+
+
+def _one_id(zoho_id: str | None, cscart_id: str | None) -> tuple[str, str]:
+    """("zoho" | "cscart", id) for calls that take exactly one of the two ids."""
+    if (zoho_id is None) == (cscart_id is None):
+        raise ValueError("give exactly one of zoho_id or cscart_id")
+    if zoho_id is not None:
+        return "zoho", require_text(zoho_id, "zoho_id")
+    return "cscart", require_text(cscart_id, "cscart_id")
+
+
+def resolve_default_url() -> tuple[str, str | None]:
+    """URL (and optional schema) of the default store: Connection ``zoho_cscart_state`` or SQLite."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        connection = BaseHook.get_connection(DEFAULT_CONN_ID)
+    except AirflowNotFoundException:
+        path = Path(airflow_home()) / DEFAULT_SQLITE_FILENAME
+        log.info("State store: Connection %r is not defined, using SQLite file %s", DEFAULT_CONN_ID, path)
+        return f"sqlite:///{path}", None
+    schema = connection.extra_dejson.get("state_schema") or None
+    if connection.conn_type == "sqlite":
+        if not connection.host:
+            raise ValueError(
+                f"Connection {DEFAULT_CONN_ID!r} is a sqlite connection without a file path (host)"
+            )
+        return f"sqlite:///{connection.host}", None
+    log.info("State store: using Connection %r (%s)", DEFAULT_CONN_ID, connection.conn_type)
+    return connection.get_uri(), schema
+
+
+def airflow_home() -> str:
+    """AIRFLOW_HOME resolved the way Airflow itself does (environment variable, default ~/airflow)."""
+    return os.path.expanduser(os.path.expandvars(os.environ.get("AIRFLOW_HOME", "~/airflow")))

@@ -1,0 +1,143 @@
+"""The state store's tables as the code uses them now (SQLAlchemy Core, no ORM).
+
+This is the *current* shape. The migrations in ``migrations.py`` keep their own frozen copies of each
+table as it was when introduced, so editing a table here means adding a migration step; a test checks
+that the migrated database matches these definitions.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from zoho_cscart_sync.state.timestamps import UtcDateTime
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL gets a 64-bit identity.
+AutoIncrementId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+TENANT = 100
+ENTITY = 50
+DIRECTION = 30
+RECORD_ID = 255
+RUN_ID = 250
+HASH = 128
+NATURAL_KEY_VALUE = 512
+
+schema_version = sa.Table(
+    "zcs_schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("description", sa.String(200), nullable=False),
+    sa.Column("applied_at", UtcDateTime, nullable=False),
+)
+
+watermarks = sa.Table(
+    "zcs_watermarks",
+    metadata,
+    sa.Column("tenant", sa.String(TENANT), primary_key=True),
+    sa.Column("entity", sa.String(ENTITY), primary_key=True),
+    sa.Column("direction", sa.String(DIRECTION), primary_key=True),
+    sa.Column("value", UtcDateTime, nullable=False),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+token_cache = sa.Table(
+    "zcs_token_cache",
+    metadata,
+    sa.Column("cache_key", sa.String(255), primary_key=True),
+    sa.Column("access_token_ciphertext", sa.Text, nullable=False),
+    sa.Column("api_domain", sa.String(255), nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("minted_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+token_mints = sa.Table(
+    "zcs_token_mints",
+    metadata,
+    sa.Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    sa.Column("cache_key", sa.String(255), nullable=False),
+    sa.Column("minted_at", UtcDateTime, nullable=False),
+    sa.Index("ix_zcs_token_mints_key_time", "cache_key", "minted_at"),
+)
+
+links = sa.Table(
+    "zcs_links",
+    metadata,
+    sa.Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    sa.Column("tenant", sa.String(TENANT), nullable=False),
+    sa.Column("entity", sa.String(ENTITY), nullable=False),
+    sa.Column("zoho_id", sa.String(RECORD_ID), nullable=True),
+    sa.Column("cscart_id", sa.String(RECORD_ID), nullable=True),
+    sa.Column("hash_to_cscart", sa.String(HASH), nullable=True),
+    sa.Column("hash_to_zoho", sa.String(HASH), nullable=True),
+    # Flags as ",a,b," so one LIKE '%,flag,%' filters them; flag names are checked to exclude commas.
+    sa.Column("flags", sa.String(500), nullable=False, server_default=""),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_synced_at", UtcDateTime, nullable=False),
+    sa.Column("deleted_at", UtcDateTime, nullable=True),
+    sa.UniqueConstraint("tenant", "entity", "zoho_id", name="uq_zcs_links_zoho_id"),
+    sa.UniqueConstraint("tenant", "entity", "cscart_id", name="uq_zcs_links_cscart_id"),
+    sa.CheckConstraint("zoho_id IS NOT NULL OR cscart_id IS NOT NULL", name="ck_zcs_links_has_an_id"),
+)
+
+natural_keys = sa.Table(
+    "zcs_natural_keys",
+    metadata,
+    sa.Column("tenant", sa.String(TENANT), primary_key=True),
+    sa.Column("entity", sa.String(ENTITY), primary_key=True),
+    sa.Column("key_kind", sa.String(50), primary_key=True),
+    sa.Column("key_value", sa.String(NATURAL_KEY_VALUE), primary_key=True),
+    sa.Column(
+        "link_id",
+        AutoIncrementId,
+        sa.ForeignKey("zcs_links.id", ondelete="CASCADE", name="fk_zcs_natural_keys_link"),
+        nullable=False,
+    ),
+    sa.UniqueConstraint("link_id", "key_kind", name="uq_zcs_natural_keys_link_kind"),
+)
+
+pending_writes = sa.Table(
+    "zcs_pending_writes",
+    metadata,
+    sa.Column("tenant", sa.String(TENANT), primary_key=True),
+    sa.Column("entity", sa.String(ENTITY), primary_key=True),
+    sa.Column("direction", sa.String(DIRECTION), primary_key=True),
+    sa.Column("source_id", sa.String(RECORD_ID), primary_key=True),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("natural_key", sa.String(NATURAL_KEY_VALUE), nullable=True),
+    sa.Column("marked_at", UtcDateTime, nullable=False),
+)
+
+quarantine = sa.Table(
+    "zcs_quarantine",
+    metadata,
+    sa.Column("tenant", sa.String(TENANT), primary_key=True),
+    sa.Column("entity", sa.String(ENTITY), primary_key=True),
+    sa.Column("direction", sa.String(DIRECTION), primary_key=True),
+    sa.Column("source_id", sa.String(RECORD_ID), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("stage", sa.String(50), nullable=False),
+    sa.Column("field", sa.String(200), nullable=True),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_seen", UtcDateTime, nullable=False),
+    sa.Column("last_seen", UtcDateTime, nullable=False),
+    sa.Column("resolved_at", UtcDateTime, nullable=True),
+)
+
+run_stats = sa.Table(
+    "zcs_run_stats",
+    metadata,
+    sa.Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    sa.Column("tenant", sa.String(TENANT), nullable=False),
+    sa.Column("entity", sa.String(ENTITY), nullable=False),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Column("stats", sa.Text, nullable=False),
+    sa.UniqueConstraint("tenant", "entity", "run_id", name="uq_zcs_run_stats_run"),
+    sa.Index("ix_zcs_run_stats_recent", "tenant", "entity", "recorded_at"),
+)

@@ -1,0 +1,213 @@
+"""The run report: what every sync run did, per entity and direction, as a log table and an XCom summary.
+
+Several tasks each build a partial report (extract counts, load outcomes, API calls); the report task merges
+them with :meth:`RunReport.merge` or :func:`merge_summaries`. Counters are plain sums, so merging is
+associative and order-independent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from zoho_cscart_sync.sync.staging import StagedRef
+
+COUNTER_NAMES: tuple[str, ...] = (
+    "extracted",
+    "created",
+    "updated",
+    "unchanged",
+    "failed",
+    "quarantined",
+    "skipped",
+    "flagged",
+)
+"""Row counters, in table order.
+
+``failed``: records that failed in this run (every one of them is quarantined, none is dropped).
+``quarantined``: quarantine entries still unresolved for the entity and direction after the run, including
+older ones (a snapshot: merging keeps the largest, several loads of one row keep the last).
+``flagged``: records written with a flag such as ``no_email`` (see ``flags``).
+"""
+
+
+@dataclass
+class DirectionCounts:
+    """Counters of one entity x direction."""
+
+    extracted: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    flagged: int = 0
+    linked_existing: int = 0  # of `updated`: records matched in the target by natural key, not created
+    flags: Counter[str] = field(default_factory=Counter)
+    duration_s: float = 0.0
+
+    def add(self, other: DirectionCounts) -> None:
+        for counter in (*COUNTER_NAMES, "linked_existing"):
+            if counter != "quarantined":
+                setattr(self, counter, getattr(self, counter) + getattr(other, counter))
+        # The quarantine backlog is a snapshot, not a tally: partial reports of one row must not add it up.
+        self.quarantined = max(self.quarantined, other.quarantined)
+        self.flags.update(other.flags)
+        self.duration_s += other.duration_s
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: getattr(self, name) for name in (*COUNTER_NAMES, "linked_existing")}
+        data["flags"] = dict(sorted(self.flags.items()))
+        data["duration_s"] = round(self.duration_s, 3)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DirectionCounts:
+        counts = cls()
+        for name in (*COUNTER_NAMES, "linked_existing"):
+            setattr(counts, name, int(data.get(name) or 0))
+        counts.flags = Counter({str(k): int(v) for k, v in (data.get("flags") or {}).items()})
+        counts.duration_s = float(data.get("duration_s") or 0.0)
+        return counts
+
+
+@dataclass
+class RunReport:
+    """Accumulates counters per (entity, direction), API calls per endpoint, and dry-run payload refs."""
+
+    tenant: str
+    run_id: str
+    dry_run: bool = False
+    rows: dict[tuple[str, str], DirectionCounts] = field(default_factory=dict)
+    api_calls: Counter[str] = field(default_factory=Counter)
+    would_send: list[StagedRef] = field(default_factory=list)  # dry run: staged payloads, never inline
+
+    def counts(self, entity: str, direction: str) -> DirectionCounts:
+        """The (created on first use) counters of one entity x direction."""
+        return self.rows.setdefault((entity, direction), DirectionCounts())
+
+    def add_api_call(self, endpoint: str, calls: int = 1) -> None:
+        """Count calls to one endpoint label, e.g. ``cscart POST /api/users``."""
+        self.api_calls[endpoint] += calls
+
+    def add_api_calls(self, calls: Mapping[str, int]) -> None:
+        """Fold in counters kept elsewhere (e.g. a hook's per-endpoint call counts)."""
+        for endpoint, count in calls.items():
+            self.api_calls[endpoint] += int(count)
+
+    def add_would_send(self, ref: StagedRef) -> None:
+        self.would_send.append(ref)
+
+    def merge(self, other: RunReport) -> RunReport:
+        """Add another partial report of the same tenant and run into this one; returns self."""
+        if (other.tenant, other.run_id) != (self.tenant, self.run_id):
+            raise ValueError(
+                f"cannot merge the report of tenant {other.tenant!r} run {other.run_id!r} into "
+                f"tenant {self.tenant!r} run {self.run_id!r}"
+            )
+        self.dry_run = self.dry_run or other.dry_run
+        for key, counts in other.rows.items():
+            self.counts(*key).add(counts)
+        self.api_calls.update(other.api_calls)
+        self.would_send.extend(other.would_send)
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        """Small JSON-serialisable summary for XCom (counters and references, never records)."""
+        return {
+            "tenant": self.tenant,
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "rows": [
+                {"entity": entity, "direction": direction, **counts.as_dict()}
+                for (entity, direction), counts in sorted(self.rows.items())
+            ],
+            "totals": self.totals().as_dict(),
+            "api_calls": dict(sorted(self.api_calls.items())),
+            "api_calls_total": sum(self.api_calls.values()),
+            "would_send": [dict(ref) for ref in self.would_send],
+        }
+
+    @classmethod
+    def from_summary(cls, summary: Mapping[str, Any]) -> RunReport:
+        """Rebuild a report from :meth:`summary` output (e.g. pulled from XCom) so it can be merged."""
+        report = cls(tenant=summary["tenant"], run_id=summary["run_id"], dry_run=bool(summary.get("dry_run")))
+        for row in summary.get("rows", []):
+            report.counts(row["entity"], row["direction"]).add(DirectionCounts.from_dict(row))
+        report.add_api_calls(summary.get("api_calls") or {})
+        for ref in summary.get("would_send") or []:
+            report.would_send.append(
+                StagedRef(
+                    uri=ref["uri"],
+                    stage=ref["stage"],
+                    files=list(ref["files"]),
+                    records=int(ref["records"]),
+                    bytes=int(ref["bytes"]),
+                )
+            )
+        return report
+
+    def totals(self) -> DirectionCounts:
+        total = DirectionCounts()
+        for counts in self.rows.values():
+            total.add(counts)
+        # Backlogs of different rows are different entries, so across rows they do add up.
+        total.quarantined = sum(counts.quarantined for counts in self.rows.values())
+        return total
+
+    def as_table(self) -> str:
+        """A fixed-width table for the task log."""
+        mode = "  (DRY RUN: nothing was written)" if self.dry_run else ""
+        lines = [f"Sync report: tenant {self.tenant}, run {self.run_id}{mode}"]
+        headers = ("entity", "direction", *COUNTER_NAMES, "duration")
+        body = [
+            (entity, direction, *(str(getattr(c, n)) for n in COUNTER_NAMES), f"{c.duration_s:.1f}s")
+            for (entity, direction), c in sorted(self.rows.items())
+        ]
+        if len(body) > 1:
+            total = self.totals()
+            body.append(("total", "", *(str(getattr(total, n)) for n in COUNTER_NAMES), f"{total.duration_s:.1f}s"))
+        lines.extend(_render_table(headers, body, left_aligned=2))
+        flagged = self.totals().flags
+        if flagged:
+            lines.append("Flags: " + ", ".join(f"{flag}={count}" for flag, count in sorted(flagged.items())))
+        if self.api_calls:
+            lines.append("")
+            lines.extend(
+                _render_table(
+                    ("API endpoint", "calls"),
+                    [(endpoint, str(count)) for endpoint, count in sorted(self.api_calls.items())]
+                    + [("total", str(sum(self.api_calls.values())))],
+                    left_aligned=1,
+                )
+            )
+        for ref in self.would_send:
+            lines.append(f"Would send {ref['records']} payload(s): {ref['uri']} ({len(ref['files'])} file(s))")
+        return "\n".join(lines)
+
+
+def merge_summaries(summaries: Iterable[Mapping[str, Any]]) -> RunReport:
+    """Merge XCom summaries of partial reports (all of one tenant and run) into one report."""
+    merged: RunReport | None = None
+    for summary in summaries:
+        partial = RunReport.from_summary(summary)
+        merged = partial if merged is None else merged.merge(partial)
+    if merged is None:
+        raise ValueError("no partial reports to merge")
+    return merged
+
+
+def _render_table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, left_aligned: int) -> list[str]:
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+
+    def render(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            cell.ljust(width) if index < left_aligned else cell.rjust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return [render(headers), rule, *(render(row) for row in rows)]

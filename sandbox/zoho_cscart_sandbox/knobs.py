@@ -1,0 +1,234 @@
+"""Knobs (latency, faults, limits), per-endpoint call counters and the middleware that applies them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+ADMIN_PREFIX = "/__sandbox__"
+VENDOR_ACCESS_MODES = ("company_scoped", "catalog_read_only")
+
+
+@dataclass
+class Knobs:
+    """Tunable behaviour of one server. Defaults: no faults, no latency, documented limits."""
+
+    latency_ms: int = 0
+    # Fraction of API requests answered 500 (deterministic: drawn from a Random seeded by reset(seed)).
+    fail_5xx_rate: float = 0.0
+    # Fraction of API requests whose answer is held back `hang_seconds` (the client times out).
+    timeout_rate: float = 0.0
+    hang_seconds: float = 30.0
+    # "after": the request is processed (a write IS applied) and then the answer hangs - the nasty
+    # real-world case where a retry duplicates the write. "before": hang, then process.
+    hang_phase: str = "after"
+    # The next N API requests answer 429 with Retry-After.
+    burst_429: int = 0
+    retry_after_seconds: int = 1
+    # Zoho Accounts: access-token lifetime and the documented limits (zoho_api.md 1.4).
+    token_lifetime_seconds: int = 3600
+    token_mint_limit: int = 10
+    token_mint_window_seconds: int = 600
+    max_live_tokens: int = 15
+    # HTTP status of the "Access Denied" throttle body: 200 per Kaizen #43 (one client says 400).
+    token_throttle_status: int = 200
+    # Zoho CRM: in-flight calls per organisation (Enterprise edition: 20) and an optional per-minute cap.
+    zoho_concurrency_limit: int = 20
+    zoho_requests_per_minute: int = 0
+    # Zoho Inventory/Books: requests per minute per organisation (0 = off; the reported real value is 100).
+    finance_requests_per_minute: int = 0
+    # CRM search index lag: records written less than this many seconds ago are not found by search.
+    search_index_lag_seconds: float = 0.0
+    # Accept "Authorization: Bearer" besides "Zoho-oauthtoken" (some clients report it works on Inventory).
+    accept_bearer: bool = False
+    # CS-Cart: default items_per_page (store setting "Elements per page": 10 in 4.13.3, 50 in 4.20.1).
+    cscart_items_per_page: int = 10
+    # CS-Cart vendor API keys: "company_scoped" (older 4.x: CRUD limited to the vendor's company) or
+    # "catalog_read_only" (4.13.3/4.20.1 code: GET products/categories only, 403 elsewhere).
+    vendor_api_access: str = "company_scoped"
+    # CS-Cart 4.20 rejects GET /api/users without user_type (400); 4.13.3 does not.
+    cscart_require_user_type: bool = True
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {f.name: f for f in fields(self)}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(f"unknown knob {name!r}; known knobs: {sorted(known)}")
+            current = getattr(self, name)
+            if isinstance(current, bool):
+                value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "y")
+            elif isinstance(current, int):
+                value = int(value)
+            elif isinstance(current, float):
+                value = float(value)
+            else:
+                value = str(value)
+            setattr(self, name, value)
+        if self.hang_phase not in ("after", "before"):
+            raise ValueError("hang_phase must be 'after' or 'before'")
+        if self.vendor_api_access not in VENDOR_ACCESS_MODES:
+            raise ValueError(f"vendor_api_access must be one of {VENDOR_ACCESS_MODES}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_DIGITS = re.compile(r"^\d+$")
+_CSCART_VERSION = re.compile(r"^/api/\d+(\.\d+)?/")
+
+
+def endpoint_template(method: str, path: str, query: str = "") -> str:
+    """'GET /crm/v8/Contacts/5725767000200000001' -> 'GET /crm/v8/Contacts/{id}'.
+
+    CS-Cart's version segment is dropped (/api/2.0/products == /api/products) and the
+    `api.php?_d=products/5` fallback is folded into the same template.
+    """
+    if path.endswith("/api.php"):
+        for part in query.split("&"):
+            if part.startswith("_d="):
+                path = "/api/" + part[3:].strip("/")
+    path = _CSCART_VERSION.sub("/api/", path)
+    segments = ["{id}" if _DIGITS.match(s) else s for s in path.rstrip("/").split("/")]
+    return f"{method} {'/'.join(segments) or '/'}"
+
+
+class ServerRuntime:
+    """Per-server knobs, counters and the deterministic fault sequence."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.knobs = Knobs()
+        self.counters: Counter[str] = Counter()
+        self.status_counters: Counter[str] = Counter()
+        self._faults = random.Random(0)
+        self.inflight: Counter[str] = Counter()
+
+    def reset(self, seed: int) -> None:
+        self.knobs = Knobs()
+        self.counters.clear()
+        self.status_counters.clear()
+        self._faults = random.Random(seed)
+        self.inflight.clear()
+
+    def draw(self) -> tuple[bool, bool]:
+        """(answer 500?, hang?) for the next API request; two draws per request keep the sequence stable."""
+        fail, hang = self._faults.random(), self._faults.random()
+        return fail < self.knobs.fail_5xx_rate, hang < self.knobs.timeout_rate
+
+
+ErrorBody = Callable[[Request, int, str], Response]
+Limiter = Callable[[Request], Awaitable["Response | Callable[[], None] | None"]]
+
+
+def install_runtime_middleware(
+    app: FastAPI,
+    runtime: ServerRuntime,
+    *,
+    error_response: ErrorBody,
+    limiter: Limiter | None = None,
+) -> None:
+    """Count every API request, then apply 429 bursts, 5xx faults, limits, latency and hangs."""
+
+    @app.middleware("http")
+    async def apply_runtime(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        path = request.url.path
+        if path.startswith(ADMIN_PREFIX):
+            return await call_next(request)
+        key = endpoint_template(request.method, path, request.url.query)
+        runtime.counters[key] += 1
+        knobs = runtime.knobs
+        fail, hang = runtime.draw()
+        if knobs.burst_429 > 0:
+            knobs.burst_429 -= 1
+            response = error_response(request, 429, "burst")
+            response.headers["Retry-After"] = str(knobs.retry_after_seconds)
+            return _counted(runtime, response)
+        if fail:
+            return _counted(runtime, error_response(request, 500, "fault"))
+        release: Callable[[], None] | None = None
+        if limiter is not None:
+            limited = await limiter(request)
+            if isinstance(limited, Response):
+                return _counted(runtime, limited)
+            release = limited
+        try:
+            if knobs.latency_ms:
+                await asyncio.sleep(knobs.latency_ms / 1000)
+            if hang and knobs.hang_phase == "before":
+                await asyncio.sleep(knobs.hang_seconds)
+            response = await call_next(request)
+            if hang and knobs.hang_phase == "after":
+                await asyncio.sleep(knobs.hang_seconds)
+        finally:
+            if release is not None:
+                release()
+        return _counted(runtime, response)
+
+
+def _counted(runtime: ServerRuntime, response: Response) -> Response:
+    runtime.status_counters[str(response.status_code)] += 1
+    return response
+
+
+def install_admin_routes(
+    app: FastAPI,
+    runtime: ServerRuntime,
+    *,
+    on_reset: Callable[[int, dict[str, int] | None], None],
+    on_knobs: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> None:
+    """/__sandbox__/{health,reset,knobs,counters} on one server."""
+
+    @app.get(f"{ADMIN_PREFIX}/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "server": runtime.name}
+
+    @app.post(f"{ADMIN_PREFIX}/reset")
+    async def reset(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        seed = int(body.get("seed", 0))
+        scale = body.get("scale")
+        try:
+            on_reset(seed, scale)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        runtime.reset(seed)
+        return JSONResponse({"status": "reset", "seed": seed})
+
+    @app.get(f"{ADMIN_PREFIX}/knobs")
+    async def get_knobs() -> dict[str, Any]:
+        return runtime.knobs.as_dict()
+
+    @app.post(f"{ADMIN_PREFIX}/knobs")
+    async def set_knobs(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        try:
+            actions = on_knobs(body) if on_knobs is not None else {}
+            runtime.knobs.update({k: v for k, v in body.items() if k not in actions})
+        except (ValueError, KeyError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(runtime.knobs.as_dict())
+
+    @app.get(f"{ADMIN_PREFIX}/counters")
+    async def counters() -> dict[str, Any]:
+        return {"endpoints": dict(runtime.counters), "statuses": dict(runtime.status_counters)}
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    import json
+
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("admin endpoints take a JSON object")
+    return value

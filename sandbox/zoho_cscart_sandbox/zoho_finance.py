@@ -1,0 +1,305 @@
+"""Zoho Inventory v1 (items, contacts, sales orders, inventory adjustments) and Books v3 (contacts).
+
+Inventory and Books are one finance platform: an organisation's contacts are shared, ids are the
+same, the envelope is `{"code": 0, "message": ..., <resource>: ...}` with `page_context` on lists,
+ids are strings and timestamps carry an offset without colon (`-0500`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from zoho_cscart_sandbox.clock import parse_zoho_datetime, utc_now
+from zoho_cscart_sandbox.credentials import ZohoAppCredentials
+from zoho_cscart_sandbox.finance_records import (
+    build_adjustment,
+    build_contact,
+    build_item,
+    build_salesorder,
+    save_record,
+)
+from zoho_cscart_sandbox.finance_resources import (
+    ADJUSTMENTS,
+    CONTACTS,
+    ITEMS,
+    MAX_PER_PAGE,
+    SALESORDERS,
+    Resource,
+    list_filter,
+    list_row,
+    read_json_body,
+)
+from zoho_cscart_sandbox.lazy import LazyTable, Record
+from zoho_cscart_sandbox.zoho_state import ZohoState, finance_error
+
+
+class Finance:
+    def __init__(self, state: ZohoState) -> None:
+        self.state = state
+
+    def auth(
+        self, request: Request, product: str, resource: Resource, operation: str
+    ) -> tuple[ZohoAppCredentials, dict[str, LazyTable]] | Response:
+        checked = self.state.finance_auth(request, product, resource.scope, operation)
+        if isinstance(checked, Response):
+            return checked
+        _grant, org = checked
+        return org, self.state.finance[org.tenant]
+
+    # -- reading -------------------------------------------------------------------------------
+    async def list(self, request: Request, product: str, resource: Resource) -> Response:
+        checked = self.auth(request, product, resource, "READ")
+        if isinstance(checked, Response):
+            return checked
+        _org, tables = checked
+        table = tables[resource.kind]
+        params = request.query_params
+        try:
+            page = max(int(params.get("page", "1")), 1)
+            # (R) 200 is the effective maximum; larger values are capped, not rejected.
+            per_page = min(max(int(params.get("per_page", "200")), 1), MAX_PER_PAGE)
+        except ValueError:
+            return finance_error(400, 2, "Invalid value passed for page")
+        since: datetime | None = None
+        if params.get("last_modified_time"):
+            since = parse_zoho_datetime(params["last_modified_time"])
+            if since is None:
+                return finance_error(400, 2, "Invalid value passed for last_modified_time")
+        predicate = list_filter(resource, params)
+        if isinstance(predicate, Response):
+            return predicate
+        sort_column = params.get("sort_column")
+        sort_order = params.get("sort_order", "A")
+        descending = sort_order == "D"
+        start, stop = (page - 1) * per_page, page * per_page + 1
+        chunk: list[Record]
+        if sort_column in (None, "created_time", "last_modified_time"):
+            # Sandbox choice: without sort_column the order is creation order (cheap at any scale).
+            order = "modified" if sort_column == "last_modified_time" else "id"
+            ids = table.iter_ids(order=order, descending=descending, modified_since=since)
+            if predicate is None:
+                records: Iterator[Record] = (r for r in (table.get(i) for i in islice(ids, start, stop)) if r)
+                chunk = [list_row(resource, r) for r in records]
+            else:
+                matches = (r for r in (table.get(i) for i in ids) if r is not None and predicate(r))
+                chunk = [list_row(resource, r) for r in islice(matches, start, stop)]
+        else:
+            matched = [r for r in table.iter_records(modified_since=since) if predicate is None or predicate(r)]
+            matched.sort(key=lambda r: str(r.get(sort_column, "")).casefold(), reverse=descending)
+            chunk = [list_row(resource, r) for r in matched[start:stop]]
+        page_context = {
+            "page": page,
+            "per_page": per_page,
+            "has_more_page": len(chunk) > per_page,
+            "report_name": resource.report_name,
+            "applied_filter": params.get("filter_by", "Status.All"),
+            "custom_fields": [],
+            "sort_column": sort_column or "created_time",
+            "sort_order": "D" if descending else "A",
+        }
+        return JSONResponse(
+            {"code": 0, "message": "success", resource.plural: chunk[:per_page], "page_context": page_context}
+        )
+
+    async def get(self, request: Request, product: str, resource: Resource, record_id: str) -> Response:
+        checked = self.auth(request, product, resource, "READ")
+        if isinstance(checked, Response):
+            return checked
+        _org, tables = checked
+        record = tables[resource.kind].get(record_id)
+        if record is None:
+            return self.not_found(resource)
+        return JSONResponse({"code": 0, "message": "success", resource.singular: record})
+
+    async def item_details(self, request: Request) -> Response:
+        checked = self.auth(request, "inventory", ITEMS, "READ")
+        if isinstance(checked, Response):
+            return checked
+        _org, tables = checked
+        ids = [i for i in request.query_params.get("item_ids", "").split(",") if i]
+        items = [r for r in (tables["items"].get(i) for i in ids) if r is not None]
+        return JSONResponse({"code": 0, "message": "success", "items": items})
+
+    async def organizations(self, request: Request, product: str) -> Response:
+        grant = self.state.grant_for(request)
+        if grant is None:
+            return finance_error(
+                401,
+                14,
+                "The request could not be authenticated as the authentication value "
+                "you entered is invalid. Enter a valid authentication value and try again.",
+            )
+        from zoho_cscart_sandbox.credentials import ZOHO_TENANTS
+
+        creds = ZOHO_TENANTS[grant.tenant]
+        offset = creds.utc_offset_minutes
+        organization = {
+            "organization_id": creds.organization_id,
+            "name": grant.tenant.replace("_", " ").title(),
+            "contact_name": "Sandbox Admin",
+            "email": f"finance@{grant.tenant}.example",
+            "is_default_org": True,
+            "language_code": "en",
+            "fiscal_year_start_month": 0,
+            "account_created_date": "2024-01-01",
+            "time_zone": f"UTC{offset // 60:+03d}:{abs(offset) % 60:02d}",
+            "is_org_active": True,
+            "currency_id": f"{creds.finance_id_prefix}00000000001",
+            "currency_code": "USD",
+            "currency_symbol": "$",
+            "currency_format": "###,##0.00",
+            "price_precision": 2,
+        }
+        return JSONResponse({"code": 0, "message": "success", "organizations": [organization]})
+
+    @staticmethod
+    def not_found(resource: Resource) -> Response:
+        # (C) HTTP 404 for an unknown resource; (R) code/message modelled on Zoho's "does not exist" errors.
+        return finance_error(404, 1002, f"{resource.singular.replace('_', ' ').title()} does not exist.")
+
+    # -- writing -------------------------------------------------------------------------------
+    async def create(self, request: Request, product: str, resource: Resource) -> Response:
+        checked = self.auth(request, product, resource, "CREATE")
+        if isinstance(checked, Response):
+            return checked
+        org, tables = checked
+        body = await read_json_body(request)
+        if isinstance(body, Response):
+            return body
+        builder = {
+            ITEMS: build_item,
+            CONTACTS: build_contact,
+            SALESORDERS: build_salesorder,
+            ADJUSTMENTS: build_adjustment,
+        }[resource]
+        built = builder(org, tables, body, None, request)
+        if isinstance(built, Response):
+            return built
+        record = save_record(org, tables[resource.kind], built, created=True)
+        return JSONResponse(
+            {"code": 0, "message": resource.created, resource.singular: record},
+            status_code=resource.create_status,
+        )
+
+    async def update(self, request: Request, product: str, resource: Resource, record_id: str) -> Response:
+        checked = self.auth(request, product, resource, "UPDATE")
+        if isinstance(checked, Response):
+            return checked
+        org, tables = checked
+        existing = tables[resource.kind].get(record_id)
+        if existing is None:
+            return self.not_found(resource)
+        body = await read_json_body(request)
+        if isinstance(body, Response):
+            return body
+        builder = {
+            ITEMS: build_item,
+            CONTACTS: build_contact,
+            SALESORDERS: build_salesorder,
+            ADJUSTMENTS: build_adjustment,
+        }[resource]
+        built = builder(org, tables, body, existing, request)
+        if isinstance(built, Response):
+            return built
+        record = save_record(org, tables[resource.kind], built, created=False)
+        return JSONResponse({"code": 0, "message": resource.updated, resource.singular: record})
+
+    async def delete(self, request: Request, product: str, resource: Resource, record_id: str) -> Response:
+        checked = self.auth(request, product, resource, "DELETE")
+        if isinstance(checked, Response):
+            return checked
+        _org, tables = checked
+        if not tables[resource.kind].delete(record_id, utc_now()):
+            return self.not_found(resource)
+        return JSONResponse({"code": 0, "message": resource.deleted})
+
+    async def set_status(
+        self, request: Request, product: str, resource: Resource, record_id: str, status: str
+    ) -> Response:
+        operation = "CREATE"  # (C) mark-active/inactive and status endpoints need the .CREATE scope
+        checked = self.auth(request, product, resource, operation)
+        if isinstance(checked, Response):
+            return checked
+        org, tables = checked
+        record = tables[resource.kind].get(record_id)
+        if record is None:
+            return self.not_found(resource)
+        if resource is SALESORDERS:
+            if status == "confirmed" and record["status"] != "draft":
+                return finance_error(400, 36014, "Only draft sales orders can be confirmed.")  # (U) text
+            record["order_status"] = status
+            message = (
+                "Sales order status has been changed to 'Confirmed'."
+                if status == "confirmed"
+                else "The status of the Sales Order has been changed to void."
+            )
+        else:
+            message = f"The {resource.singular} has been marked as {status.title()}."
+        record["status"] = status
+        save_record(org, tables[resource.kind], record, created=False)
+        return JSONResponse({"code": 0, "message": message})
+
+
+def build_finance_router(state: ZohoState) -> APIRouter:
+    finance = Finance(state)
+    router = APIRouter()
+
+    def add(product: str, resource: Resource, *, writable: bool = True, statuses: tuple[str, ...] = ()) -> None:
+        base = f"/{product}/{'v1' if product == 'inventory' else 'v3'}/{resource.kind}"
+
+        async def list_route(request: Request) -> Response:
+            return await finance.list(request, product, resource)
+
+        async def get_route(request: Request, record_id: str) -> Response:
+            return await finance.get(request, product, resource, record_id)
+
+        async def create_route(request: Request) -> Response:
+            return await finance.create(request, product, resource)
+
+        async def update_route(request: Request, record_id: str) -> Response:
+            return await finance.update(request, product, resource, record_id)
+
+        async def delete_route(request: Request, record_id: str) -> Response:
+            return await finance.delete(request, product, resource, record_id)
+
+        router.add_api_route(base, list_route, methods=["GET"])
+        router.add_api_route(base + "/{record_id}", get_route, methods=["GET"])
+        router.add_api_route(base, create_route, methods=["POST"])
+        if writable:
+            router.add_api_route(base + "/{record_id}", update_route, methods=["PUT"])
+        router.add_api_route(base + "/{record_id}", delete_route, methods=["DELETE"])
+        for status in statuses:
+            path = base + "/{record_id}/" + ("status/" if resource is SALESORDERS else "") + status
+            router.add_api_route(path, status_route_for(product, resource, status), methods=["POST"])
+
+    def status_route_for(product: str, resource: Resource, status: str) -> Callable[..., Any]:
+        async def status_route(request: Request, record_id: str) -> Response:
+            return await finance.set_status(request, product, resource, record_id, status)
+
+        return status_route
+
+    add("inventory", ITEMS, statuses=("active", "inactive"))
+    add("inventory", CONTACTS, statuses=("active", "inactive"))
+    add("inventory", SALESORDERS, statuses=("confirmed", "void"))
+    add("inventory", ADJUSTMENTS, writable=False)
+    add("books", CONTACTS, statuses=("active", "inactive"))
+
+    async def item_details(request: Request) -> Response:
+        return await finance.item_details(request)
+
+    async def inventory_orgs(request: Request) -> Response:
+        return await finance.organizations(request, "inventory")
+
+    async def books_orgs(request: Request) -> Response:
+        return await finance.organizations(request, "books")
+
+    router.add_api_route("/inventory/v1/itemdetails", item_details, methods=["GET"])
+    router.add_api_route("/inventory/v1/organizations", inventory_orgs, methods=["GET"])
+    router.add_api_route("/books/v3/organizations", books_orgs, methods=["GET"])
+    return router

@@ -1,0 +1,149 @@
+"""The sandbox's Zoho responses validate against Zoho's OpenAPI files (shared/oas)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.sandbox.conftest import add_page_context, salesorder_key
+
+CRM = "https://zohoapis.com"
+INVENTORY = "https://www.zohoapis.com/inventory/v1"
+BOOKS = "https://www.zohoapis.com/books/v3"
+
+
+def test_crm_list_get_search_deleted_validate(acme_zoho, oas):
+    listed = acme_zoho.crm("GET", "/Contacts", params={"fields": "Last_Name,Email,Account_Name", "per_page": 5})
+    assert listed.status_code == 200
+    oas.validate("crm-v8/record.json", listed, server=CRM)
+    record_id = listed.json()["data"][0]["id"]
+    single = acme_zoho.crm("GET", f"/Contacts/{record_id}")
+    oas.validate("crm-v8/record.json", single, server=CRM)
+    found = acme_zoho.crm("GET", "/Contacts/search", params={"criteria": "(Last_Name:equals:Doe)"})
+    assert found.status_code == 200
+    oas.validate("crm-v8/record.json", found, server=CRM)
+    deleted = acme_zoho.crm("GET", "/Contacts/deleted", params={"type": "all"})
+    assert deleted.status_code == 200
+    oas.validate("crm-v8/record.json", deleted, server=CRM)
+
+
+def test_crm_writes_validate(acme_zoho, oas):
+    inserted = acme_zoho.crm("POST", "/Contacts", json={"data": [{"Last_Name": "Oas", "Email": "oas@example.com"}]})
+    assert inserted.status_code == 201
+    oas.validate("crm-v8/record.json", inserted, server=CRM)
+    mixed = acme_zoho.crm("POST", "/Contacts", json={"data": [{"Last_Name": "Ok"}, {"First_Name": "NoLast"}]})
+    assert mixed.status_code == 207
+    oas.validate("crm-v8/record.json", mixed, server=CRM)
+    upserted = acme_zoho.crm(
+        "POST",
+        "/Contacts/upsert",
+        json={"data": [{"Last_Name": "Doe", "Email": "jane.doe@example.com"}], "duplicate_check_fields": ["Email"]},
+    )
+    assert upserted.status_code == 200
+    oas.validate("crm-v8/record.json", upserted, server=CRM)
+
+
+def test_crm_error_bodies_validate(acme_zoho, oas):
+    missing_fields = acme_zoho.crm("GET", "/Contacts")
+    assert missing_fields.status_code == 400
+    oas.validate("crm-v8/record.json", missing_fields, server=CRM)
+
+
+def test_coql_validates(acme_zoho, oas):
+    response = acme_zoho.crm(
+        "POST", "/coql", json={"select_query": "select Last_Name, Email from Contacts where Last_Name = 'Doe' limit 5"}
+    )
+    assert response.status_code == 200
+    oas.validate("crm-v8/coql.json", response, server=CRM)
+
+
+def test_inventory_items_validate(acme_zoho, oas):
+    listed = acme_zoho.inventory("GET", "/items", params={"per_page": 3})
+    oas.validate("inventory-v1/items.yml", listed, server=INVENTORY, patch=add_page_context)
+    item_id = listed.json()["items"][0]["item_id"]
+    oas.validate(
+        "inventory-v1/items.yml",
+        acme_zoho.inventory("GET", f"/items/{item_id}"),
+        server=INVENTORY,
+        patch=add_page_context,
+    )
+    created = acme_zoho.inventory("POST", "/items", json={"name": "Contract Mug", "sku": "OAS-1", "rate": 9.5})
+    assert created.status_code == 200
+    oas.validate("inventory-v1/items.yml", created, server=INVENTORY, patch=add_page_context)
+
+
+def test_inventory_contacts_salesorders_adjustments_validate(acme_zoho, oas):
+    contacts = acme_zoho.inventory("GET", "/contacts", params={"per_page": 3})
+    oas.validate("inventory-v1/contacts.yml", contacts, server=INVENTORY, patch=add_page_context)
+    created = acme_zoho.inventory("POST", "/contacts", json={"contact_name": "Contract Co"})
+    assert created.status_code == 201
+    oas.validate("inventory-v1/contacts.yml", created, server=INVENTORY, patch=add_page_context)
+    orders = acme_zoho.inventory("GET", "/salesorders", params={"per_page": 3})
+    oas.validate("inventory-v1/salesorders.yml", orders, server=INVENTORY, patch=salesorder_key)
+    order_id = orders.json()["salesorders"][0]["salesorder_id"]
+    oas.validate(
+        "inventory-v1/salesorders.yml",
+        acme_zoho.inventory("GET", f"/salesorders/{order_id}"),
+        server=INVENTORY,
+        patch=salesorder_key,
+    )
+    item_id = acme_zoho.inventory("GET", "/items").json()["items"][0]["item_id"]
+    new_order = acme_zoho.inventory(
+        "POST",
+        "/salesorders",
+        json={
+            "customer_id": created.json()["contact"]["contact_id"],
+            "line_items": [{"item_id": item_id, "quantity": 2}],
+        },
+    )
+    assert new_order.status_code == 201
+    oas.validate("inventory-v1/salesorders.yml", new_order, server=INVENTORY, patch=salesorder_key)
+    adjustment = acme_zoho.inventory(
+        "POST",
+        "/inventoryadjustments",
+        json={
+            "date": "2026-11-20",
+            "reason": "Stocktake",
+            "adjustment_type": "quantity",
+            "line_items": [{"item_id": item_id, "quantity_adjusted": 3}],
+        },
+    )
+    assert adjustment.status_code == 200
+    oas.validate("inventory-v1/inventoryadjustments.yml", adjustment, server=INVENTORY, patch=add_page_context)
+    oas.validate(
+        "inventory-v1/inventoryadjustments.yml",
+        acme_zoho.inventory("GET", "/inventoryadjustments"),
+        server=INVENTORY,
+        patch=add_page_context,
+    )
+
+
+def test_books_contacts_validate(acme_zoho, oas):
+    listed = acme_zoho.books("GET", "/contacts", params={"per_page": 3})
+    oas.validate("books-v3/contacts.yml", listed, server=BOOKS)
+    created = acme_zoho.books("POST", "/contacts", json={"contact_name": "Books Contract Ltd"})
+    assert created.status_code == 201
+    oas.validate("books-v3/contacts.yml", created, server=BOOKS)
+
+
+def test_validator_rejects_a_wrong_body(acme_zoho, oas):
+    """The validation is not vacuous: a records body with a non-list `data` fails."""
+    from openapi_core.validation.response.exceptions import InvalidData
+
+    response = acme_zoho.crm("GET", "/Contacts", params={"fields": "Last_Name", "per_page": 1})
+    response._content = b'{"data": "not-a-list", "info": {}}'
+    with pytest.raises(InvalidData):
+        oas.validate("crm-v8/record.json", response, server=CRM)
+
+
+def test_validator_rejects_a_wrong_inventory_body(acme_zoho, oas):
+    """Inventory validation is not vacuous either: a wrong type for a declared property fails."""
+    from openapi_core.validation.response.exceptions import InvalidData
+
+    response = acme_zoho.inventory("GET", "/items", params={"per_page": 1})
+    body = response.json()
+    body["items"][0]["rate"] = "eighty"
+    response._content = json.dumps(body).encode()
+    with pytest.raises(InvalidData):
+        oas.validate("inventory-v1/items.yml", response, server=INVENTORY, patch=add_page_context)

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from zoho_cscart_sandbox.credentials import ZOHO_TENANTS
+from zoho_cscart_sandbox.crm_fields import STANDARD_FIELDS
 from zoho_cscart_sandbox.lazy import LazyTable, Record
 from zoho_cscart_sandbox.zoho_accounts import AccessGrant
 from zoho_cscart_sandbox.zoho_state import ZohoState, crm_error, crm_scope_ok
@@ -84,9 +85,15 @@ class CrmBase:
     def auth(self, request: Request, module: str, operation: str) -> AccessGrant | Response:
         return self.state.crm_auth(request, lambda scopes: crm_scope_ok(scopes, module, operation))
 
+    def record_fields(self, table: LazyTable) -> set[str]:
+        """The keys every record of the table carries (those of a seed record)."""
+        return table.record_keys() | {"id"}
+
     def known_fields(self, table: LazyTable) -> set[str]:
-        sample = table.get(table._id_of(0)) if table.base_count else None
-        return set(sample or {}) | {"id"}
+        """Field names valid in `fields`, COQL and duplicate checks: the records' keys and the module's
+        standard fields (a standard field the seed leaves out reads as null)."""
+        module = table.name.split(":", 1)[1]
+        return self.record_fields(table) | STANDARD_FIELDS.get(module, frozenset())
 
     @staticmethod
     def project(record: Record, wanted: list[str] | None) -> Record:

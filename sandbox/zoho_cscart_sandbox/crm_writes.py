@@ -127,7 +127,7 @@ class CrmWrites(CrmBase):
         if existing is None:
             record_id = table.new_id()
             owner = self.state_owner(tenant)
-            record: Record = {key: None for key in self.known_fields(table)}
+            record: Record = {key: None for key in self.record_fields(table)}
             record.update(
                 {
                     "id": record_id,

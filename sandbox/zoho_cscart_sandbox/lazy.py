@@ -226,6 +226,10 @@ class LazyTable:
             yield record_id
 
     # -- writing -------------------------------------------------------------------------------
+    def record_keys(self) -> set[str]:
+        """The keys of a seed record (the shape every record of the table has), deleted or not."""
+        return set(self._build(0)) if self.base_count else set()
+
     def new_id(self) -> str:
         return self._id_of(self.base_count + len(self._created))
 

@@ -304,3 +304,10 @@ def test_coql_follows_lookups_to_the_related_module(acme_zoho):
     ]
     assert sorted(r["id"] for r in rows) == sorted(expected)
     assert {r["Account_Name.Billing_City"] for r in rows} == {berlin["Billing_City"]}
+
+
+def test_standard_fields_without_seed_values_read_as_null(acme_zoho):
+    response = acme_zoho.crm("GET", "/Contacts", params={"fields": "Twitter,Department,Email", "per_page": 1})
+    record = response.json()["data"][0]
+    assert response.status_code == 200
+    assert (record["Twitter"], record["Department"]) == (None, None) and record["Email"]

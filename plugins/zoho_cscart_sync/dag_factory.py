@@ -91,11 +91,11 @@ Failed records are quarantined with the reason and retried on later runs.
 """
 
 
-def _pool_args(tenant_id: str, direction: str, stage: str) -> dict[str, str]:
-    """The tenant x system pool of the stage that talks to a remote system (map talks to none)."""
+def _stage_pool(tenant_id: str, direction: str, stage: str) -> str | None:
+    """The tenant x system pool of a stage that talks to a remote system; None (default pool) for map."""
     source, _, target = direction.partition("_to_")
     system = {"extract": source, "load": target}.get(stage)
-    return {"pool": pool_name(tenant_id, system)} if system else {}
+    return pool_name(tenant_id, system) if system else None
 
 
 def build_entity_dag(tenant: TenantConfig, spec: PipelineSpec, tenants_dir: Path) -> Any:
@@ -154,7 +154,7 @@ def build_entity_dag(tenant: TenantConfig, spec: PipelineSpec, tenants_dir: Path
                         op_kwargs={**common, "stage": stage, "direction": direction},
                         # none_failed: a direction left out of the run (skipped) must not skip the next one.
                         trigger_rule="none_failed" if stage == "extract" else "all_success",
-                        **_pool_args(tenant.tenant_id, direction, stage),
+                        pool=_stage_pool(tenant.tenant_id, direction, stage),
                     )
                     for stage in STAGES
                 ]

@@ -57,15 +57,9 @@ def main(argv: list[str]) -> int:
         start = datetime(2026, 1, 1, tzinfo=timezone.utc)
         for number in range(int(argv[4])):
             record = f"{pid}-{number}"
-            store.advance_watermark(
-                "acme_store", "orders", "zoho_to_cscart", start + timedelta(seconds=number), record
-            )
-            store.save_link(
-                "acme_store", "orders", zoho_id=f"z{record}", cscart_id=f"c{record}", run_id=record
-            )
-            store.quarantine(
-                "acme_store", "orders", "cscart_to_zoho", record, reason="x", stage="load", run_id=record
-            )
+            store.advance_watermark("acme_store", "orders", "zoho_to_cscart", start + timedelta(seconds=number), record)
+            store.save_link("acme_store", "orders", zoho_id=f"z{record}", cscart_id=f"c{record}", run_id=record)
+            store.quarantine("acme_store", "orders", "cscart_to_zoho", record, reason="x", stage="load", run_id=record)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     store.close()

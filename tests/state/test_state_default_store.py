@@ -121,9 +121,7 @@ def test_a_json_connection_with_a_state_schema_extra(
 
 def test_a_sqlite_connection_names_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = tmp_path / "elsewhere.db"
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_ZOHO_CSCART_STATE", json.dumps({"conn_type": "sqlite", "host": str(path)})
-    )
+    monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CSCART_STATE", json.dumps({"conn_type": "sqlite", "host": str(path)}))
     store = StateStore.default()
     try:
         assert store.engine.url.database == str(path)

@@ -33,9 +33,7 @@ def count_selects(store: StateStore) -> Iterator[list[str]]:
 
 
 def test_saved_link_is_found_from_either_side(store: StateStore, clock: Any) -> None:
-    saved = store.save_link(
-        T, C, zoho_id="5725767000000411001", cscart_id="12", hash_to_cscart="h-c", run_id="run-1"
-    )
+    saved = store.save_link(T, C, zoho_id="5725767000000411001", cscart_id="12", hash_to_cscart="h-c", run_id="run-1")
     assert store.get_link(T, C, zoho_id="5725767000000411001") == saved
     assert store.get_link(T, C, cscart_id="12") == saved
     assert saved.tenant == T
@@ -76,9 +74,7 @@ def test_saving_again_updates_the_one_row_and_keeps_what_was_not_given(store: St
 def test_ids_belonging_to_two_different_links_are_refused(store: StateStore) -> None:
     store.save_link(T, C, zoho_id="z1", cscart_id="c1", run_id="r")
     store.save_link(T, C, zoho_id="z2", cscart_id="c2", run_id="r")
-    with pytest.raises(
-        LinkConflictError, match=r"acme_store/customers: cannot link zoho_id='z1', cscart_id='c2'"
-    ):
+    with pytest.raises(LinkConflictError, match=r"acme_store/customers: cannot link zoho_id='z1', cscart_id='c2'"):
         store.save_link(T, C, zoho_id="z1", cscart_id="c2", run_id="r")
     assert store.get_link(T, C, zoho_id="z1").cscart_id == "c1"  # type: ignore[union-attr]
     assert store.get_link(T, C, zoho_id="z2").cscart_id == "c2"  # type: ignore[union-attr]
@@ -149,9 +145,7 @@ def test_get_links_query_count_does_not_grow_with_the_page(store: StateStore) ->
 
 
 def test_emails_match_case_insensitively(store: StateStore) -> None:
-    store.save_link(
-        T, C, zoho_id="z1", cscart_id="c1", natural_keys={"email": "  Jane.Doe@Example.COM "}, run_id="r"
-    )
+    store.save_link(T, C, zoho_id="z1", cscart_id="c1", natural_keys={"email": "  Jane.Doe@Example.COM "}, run_id="r")
     for spelling in ("jane.doe@example.com", "JANE.DOE@EXAMPLE.COM", " Jane.Doe@example.com"):
         found = store.find_link_by_natural_key(T, C, "email", spelling)
         assert found is not None
@@ -194,23 +188,17 @@ def test_a_natural_key_cannot_be_claimed_by_two_live_links(store: StateStore) ->
         match=r"acme_store/customers: natural key email='a@example.com' already belongs to the link "
         r"zoho_id='z1', cscart_id='c1'; refusing to give it to zoho_id='z2', cscart_id='c2'",
     ):
-        store.save_link(
-            T, C, zoho_id="z2", cscart_id="c2", natural_keys={"email": "A@example.com"}, run_id="r"
-        )
+        store.save_link(T, C, zoho_id="z2", cscart_id="c2", natural_keys={"email": "A@example.com"}, run_id="r")
     # The failed save rolled back entirely: no half-created second link.
     assert store.get_link(T, C, zoho_id="z2") is None
     assert store.find_link_by_natural_key(T, C, "email", "a@example.com").zoho_id == "z1"  # type: ignore[union-attr]
 
 
 def test_the_database_itself_refuses_one_natural_key_for_two_links(store: StateStore) -> None:
-    first = store.save_link(
-        T, C, zoho_id="z1", cscart_id="c1", natural_keys={"email": "a@example.com"}, run_id="r"
-    )
+    first = store.save_link(T, C, zoho_id="z1", cscart_id="c1", natural_keys={"email": "a@example.com"}, run_id="r")
     store.save_link(T, C, zoho_id="z2", cscart_id="c2", run_id="r")
     with store.engine.connect() as connection:
-        second_id = connection.execute(
-            sa.select(tables.links.c.id).where(tables.links.c.zoho_id == "z2")
-        ).scalar_one()
+        second_id = connection.execute(sa.select(tables.links.c.id).where(tables.links.c.zoho_id == "z2")).scalar_one()
     assert first.natural_keys == {"email": "a@example.com"}
     with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as connection:
         connection.execute(
@@ -241,9 +229,7 @@ def test_a_deleted_links_natural_key_passes_to_the_new_record(store: StateStore,
 
 def test_bad_natural_key_kind_is_refused(store: StateStore) -> None:
     with pytest.raises(ValueError, match="natural key kind"):
-        store.save_link(
-            T, C, zoho_id="z1", cscart_id="c1", natural_keys={"E-Mail": "a@example.com"}, run_id="r"
-        )
+        store.save_link(T, C, zoho_id="z1", cscart_id="c1", natural_keys={"E-Mail": "a@example.com"}, run_id="r")
     with pytest.raises(ValueError, match="natural key email must not be empty"):
         store.save_link(T, C, zoho_id="z1", cscart_id="c1", natural_keys={"email": "  "}, run_id="r")
 
@@ -288,9 +274,7 @@ def test_concurrent_saves_of_one_record_leave_one_row(store: StateStore) -> None
 
     def save(number: int) -> None:
         try:
-            store.save_link(
-                T, C, zoho_id="z-race", cscart_id="c-race", hash_to_cscart=f"h{number}", run_id="r"
-            )
+            store.save_link(T, C, zoho_id="z-race", cscart_id="c-race", hash_to_cscart=f"h{number}", run_id="r")
         except BaseException as exc:
             errors.append(exc)
 

@@ -17,17 +17,13 @@ T0 = datetime(2026, 2, 1, tzinfo=timezone.utc)
 
 
 def _table_names(store: StateStore, schema: str | None) -> set[str]:
-    return {
-        name for name in sa.inspect(store.engine).get_table_names(schema=schema) if name.startswith("zcs_")
-    }
+    return {name for name in sa.inspect(store.engine).get_table_names(schema=schema) if name.startswith("zcs_")}
 
 
 def _applied_versions(store: StateStore) -> list[int]:
     with store.engine.connect() as connection:
         return list(
-            connection.execute(
-                sa.select(tables.schema_version.c.version).order_by(tables.schema_version.c.version)
-            )
+            connection.execute(sa.select(tables.schema_version.c.version).order_by(tables.schema_version.c.version))
             .scalars()
             .all()
         )
@@ -84,9 +80,7 @@ def test_database_newer_than_the_code_is_refused(store: StateStore, store_target
     store.migrate()
     with store.engine.begin() as connection:
         connection.execute(
-            tables.schema_version.insert().values(
-                version=LATEST_VERSION + 1, description="future", applied_at=T0
-            )
+            tables.schema_version.insert().values(version=LATEST_VERSION + 1, description="future", applied_at=T0)
         )
     newer = store_target.open()
     try:
@@ -106,9 +100,7 @@ def test_migrated_schema_matches_the_tables_the_code_uses(store: StateStore, sto
     store.migrate()
     inspector = sa.inspect(store.engine)
     for table in tables.metadata.sorted_tables:
-        columns = {
-            column["name"]: column for column in inspector.get_columns(table.name, schema=store_target.schema)
-        }
+        columns = {column["name"]: column for column in inspector.get_columns(table.name, schema=store_target.schema)}
         assert set(columns) == set(table.columns.keys()), table.name
         for column in table.columns:
             assert columns[column.name]["nullable"] == column.nullable, f"{table.name}.{column.name}"
@@ -122,9 +114,7 @@ def test_migrated_schema_matches_the_tables_the_code_uses(store: StateStore, sto
             for constraint in inspector.get_unique_constraints(table.name, schema=store_target.schema)
         }
         assert actual_unique == expected_unique, table.name
-        primary_key = inspector.get_pk_constraint(table.name, schema=store_target.schema)[
-            "constrained_columns"
-        ]
+        primary_key = inspector.get_pk_constraint(table.name, schema=store_target.schema)["constrained_columns"]
         assert primary_key == [column.name for column in table.primary_key.columns], table.name
 
 

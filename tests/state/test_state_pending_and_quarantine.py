@@ -44,13 +44,9 @@ def test_pending_writes_are_kept_per_direction(store: StateStore) -> None:
 
 def test_quarantine_counts_attempts_and_keeps_first_seen(store: StateStore, clock: Any) -> None:
     first = clock.now
-    store.quarantine(
-        T, ORD, TO_ZOHO, "1001", reason="HTTP 400 INVALID_DATA", stage="load", run_id="r1", field="Email"
-    )
+    store.quarantine(T, ORD, TO_ZOHO, "1001", reason="HTTP 400 INVALID_DATA", stage="load", run_id="r1", field="Email")
     last = clock.advance(hours=1)
-    store.quarantine(
-        T, ORD, TO_ZOHO, "1001", reason="HTTP 400 MANDATORY_NOT_FOUND", stage="load", run_id="r2"
-    )
+    store.quarantine(T, ORD, TO_ZOHO, "1001", reason="HTTP 400 MANDATORY_NOT_FOUND", stage="load", run_id="r2")
 
     [entry] = store.list_quarantine(T, ORD, TO_ZOHO)
     assert entry.attempts == 2
@@ -75,9 +71,7 @@ def test_quarantined_ids_are_retried_until_resolved(store: StateStore, clock: An
     store.resolve_quarantine(T, ORD, TO_ZOHO, "1002")
     assert store.quarantined_ids(T, ORD, TO_ZOHO) == ["1001"]
     assert [e.source_id for e in store.list_quarantine(T, ORD, TO_ZOHO)] == ["1001"]
-    resolved = [
-        e for e in store.list_quarantine(T, ORD, TO_ZOHO, include_resolved=True) if e.source_id == "1002"
-    ]
+    resolved = [e for e in store.list_quarantine(T, ORD, TO_ZOHO, include_resolved=True) if e.source_id == "1002"]
     assert resolved[0].resolved_at == clock.now
     store.resolve_quarantine(T, ORD, TO_ZOHO, "never-quarantined")  # harmless
 

@@ -100,9 +100,7 @@ def test_re_sending_after_reset_updates_the_existing_link(store: StateStore) -> 
 
 
 def test_quarantine_rows_for_operators(store: StateStore, clock: Any) -> None:
-    store.quarantine(
-        T, C, TO_CSCART, "z7", reason="e-mail rejected", stage="load", run_id="r1", field="email"
-    )
+    store.quarantine(T, C, TO_CSCART, "z7", reason="e-mail rejected", stage="load", run_id="r1", field="email")
     [row] = quarantine_rows(store, tenant=T)
     assert tuple(row) == QUARANTINE_COLUMNS
     assert row["source_id"] == "z7"

@@ -116,9 +116,7 @@ def _select_by_id(tenant: str, entity: str, side: str, record_id: str) -> sa.Sel
     )
 
 
-def get_link(
-    connection: Connection, tenant: str, entity: str, side: str, record_id: str
-) -> RecordLink | None:
+def get_link(connection: Connection, tenant: str, entity: str, side: str, record_id: str) -> RecordLink | None:
     """The link whose ``side`` id ("zoho" or "cscart") is ``record_id``."""
     row = connection.execute(_select_by_id(tenant, entity, side, record_id)).one_or_none()
     if row is None:
@@ -134,9 +132,7 @@ def get_links(
     found: dict[str, RecordLink] = {}
     for chunk in chunked(record_ids):
         rows = connection.execute(
-            sa.select(*_LINK_COLUMNS).where(
-                links.c.tenant == tenant, links.c.entity == entity, column.in_(chunk)
-            )
+            sa.select(*_LINK_COLUMNS).where(links.c.tenant == tenant, links.c.entity == entity, column.in_(chunk))
         ).all()
         for row, (_link_id, link) in zip(rows, to_links(connection, rows), strict=True):
             found[row.zoho_id if side == "zoho" else row.cscart_id] = link
@@ -204,13 +200,9 @@ def save_link(
     set. A live link is never merged into another: if the two ids belong to different rows, or a
     natural key belongs to another live link, this raises and the transaction rolls back.
     """
-    by_zoho = (
-        connection.execute(_select_by_id(tenant, entity, "zoho", zoho_id)).one_or_none() if zoho_id else None
-    )
+    by_zoho = connection.execute(_select_by_id(tenant, entity, "zoho", zoho_id)).one_or_none() if zoho_id else None
     by_cscart = (
-        connection.execute(_select_by_id(tenant, entity, "cscart", cscart_id)).one_or_none()
-        if cscart_id
-        else None
+        connection.execute(_select_by_id(tenant, entity, "cscart", cscart_id)).one_or_none() if cscart_id else None
     )
     if by_zoho is not None and by_cscart is not None and by_zoho.id != by_cscart.id:
         raise LinkConflictError(
@@ -230,9 +222,7 @@ def save_link(
     if existing is None:
         link_id: int = connection.execute(
             links.insert()
-            .values(
-                tenant=tenant, entity=entity, zoho_id=zoho_id, cscart_id=cscart_id, created_at=now, **changes
-            )
+            .values(tenant=tenant, entity=entity, zoho_id=zoho_id, cscart_id=cscart_id, created_at=now, **changes)
             .returning(links.c.id)
         ).scalar_one()
     else:
@@ -308,9 +298,7 @@ def _replace_natural_keys(
                 )
             # A deleted record's key passes to the live record that now carries it.
             connection.execute(
-                sa.delete(natural_keys).where(
-                    natural_keys.c.link_id == other_id, natural_keys.c.key_kind == kind
-                )
+                sa.delete(natural_keys).where(natural_keys.c.link_id == other_id, natural_keys.c.key_kind == kind)
             )
     connection.execute(sa.delete(natural_keys).where(natural_keys.c.link_id == link_id))
     if wanted:
@@ -323,9 +311,7 @@ def _replace_natural_keys(
         )
 
 
-def mark_deleted(
-    connection: Connection, tenant: str, entity: str, side: str, record_id: str, at: datetime
-) -> bool:
+def mark_deleted(connection: Connection, tenant: str, entity: str, side: str, record_id: str, at: datetime) -> bool:
     """Stamp ``deleted_at`` (the first deletion time is kept); True when a live link was marked."""
     result = connection.execute(
         sa.update(links)

@@ -42,9 +42,7 @@ def postgres_token_lock(engine: Engine, cache_key: str, *, scope: str, timeout: 
     key = advisory_lock_key("zcs-token", scope, cache_key)
     with engine.connect() as connection, connection.begin():
         # lock_timeout also bounds advisory-lock waits; SET LOCAL ends with this transaction.
-        connection.execute(
-            sa.select(sa.func.set_config("lock_timeout", f"{max(1, int(timeout * 1000))}ms", True))
-        )
+        connection.execute(sa.select(sa.func.set_config("lock_timeout", f"{max(1, int(timeout * 1000))}ms", True)))
         try:
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
         except OperationalError as exc:

@@ -162,9 +162,7 @@ def read_schema_version(connection: Connection, schema: str | None = None) -> in
     """The highest applied version, 0 for a database the store has never touched."""
     if not sa.inspect(connection).has_table(tables.schema_version.name, schema=schema):
         return 0
-    return connection.execute(
-        sa.select(sa.func.coalesce(sa.func.max(tables.schema_version.c.version), 0))
-    ).scalar_one()
+    return connection.execute(sa.select(sa.func.coalesce(sa.func.max(tables.schema_version.c.version), 0))).scalar_one()
 
 
 def migrate(
@@ -184,9 +182,7 @@ def migrate(
         raise ValueError(f"target_version must be between 0 and {LATEST_VERSION}, got {target}")
     with write_transaction(engine) as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(
-                sa.select(sa.func.pg_advisory_xact_lock(advisory_lock_key("zcs-migrate", schema or "")))
-            )
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(advisory_lock_key("zcs-migrate", schema or ""))))
             if schema:
                 connection.execute(CreateSchema(schema, if_not_exists=True))
         connection.execute(CreateTable(tables.schema_version, if_not_exists=True))

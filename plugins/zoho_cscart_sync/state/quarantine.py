@@ -58,9 +58,7 @@ def quarantine(
                 "field": insert.excluded.field,
                 "run_id": insert.excluded.run_id,
                 "attempts": sa.case((still_open, quarantine_table.c.attempts + 1), else_=1),
-                "first_seen": sa.case(
-                    (still_open, quarantine_table.c.first_seen), else_=insert.excluded.first_seen
-                ),
+                "first_seen": sa.case((still_open, quarantine_table.c.first_seen), else_=insert.excluded.first_seen),
                 "last_seen": insert.excluded.last_seen,
                 "resolved_at": None,
             },
@@ -68,9 +66,7 @@ def quarantine(
     )
 
 
-def resolve(
-    connection: Connection, tenant: str, entity: str, direction: str, source_id: str, now: datetime
-) -> None:
+def resolve(connection: Connection, tenant: str, entity: str, direction: str, source_id: str, now: datetime) -> None:
     """Close the open entry for ``source_id`` (kept for history; no error when none is open)."""
     connection.execute(
         sa.update(quarantine_table)

@@ -25,9 +25,7 @@ def encode_stats(stats: Mapping[str, Any]) -> str:
     return json.dumps(dict(stats), sort_keys=True, default=_json_default)
 
 
-def save(
-    connection: Connection, tenant: str, entity: str, run_id: str, encoded_stats: str, now: datetime
-) -> None:
+def save(connection: Connection, tenant: str, entity: str, run_id: str, encoded_stats: str, now: datetime) -> None:
     """Store the run's statistics; a retried task of the same run replaces them."""
     insert = upsert_insert(connection, run_stats).values(
         tenant=tenant, entity=entity, run_id=run_id, recorded_at=now, stats=encoded_stats

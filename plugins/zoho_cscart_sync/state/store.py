@@ -144,18 +144,14 @@ class StateStore:
         with self._read() as connection:
             return watermarks.get_watermark(connection, tenant, entity, direction)
 
-    def advance_watermark(
-        self, tenant: str, entity: str, direction: str, value: datetime, run_id: str
-    ) -> None:
+    def advance_watermark(self, tenant: str, entity: str, direction: str, value: datetime, run_id: str) -> None:
         """Move the watermark forward to ``value``; an earlier or equal value leaves it unchanged."""
         tenant, entity = _tenant_entity(tenant, entity)
         require_direction(direction)
         value = require_utc(value, f"watermark for {tenant}/{entity}/{direction}")
         run_id = require_text(run_id, "run_id")
         with self._write() as connection:
-            moved = watermarks.advance_watermark(
-                connection, tenant, entity, direction, value, run_id, self._clock()
-            )
+            moved = watermarks.advance_watermark(connection, tenant, entity, direction, value, run_id, self._clock())
         if not moved:
             log.info(
                 "Watermark %s/%s/%s kept: stored value is not earlier than %s (run %s)",
@@ -204,9 +200,7 @@ class StateStore:
         if timeout < 0:
             raise ValueError(f"timeout must not be negative, got {timeout}")
         if self._engine.dialect.name == "postgresql":
-            return locks.postgres_token_lock(
-                self._engine, cache_key, scope=self._schema or "", timeout=timeout
-            )
+            return locks.postgres_token_lock(self._engine, cache_key, scope=self._schema or "", timeout=timeout)
         database_path = sqlite_database_path(self._engine)
         if database_path is None:
             return locks.memory_token_lock(cache_key, timeout=timeout)
@@ -260,9 +254,7 @@ class StateStore:
         with self._read() as connection:
             return links.get_links(connection, tenant, entity, side, record_ids)
 
-    def find_link_by_natural_key(
-        self, tenant: str, entity: str, key_kind: str, key_value: str
-    ) -> RecordLink | None:
+    def find_link_by_natural_key(self, tenant: str, entity: str, key_kind: str, key_value: str) -> RecordLink | None:
         """The link claiming the natural key (e-mails compared case-insensitively), deleted or not."""
         tenant, entity = _tenant_entity(tenant, entity)
         normalised = normalise_natural_key(key_kind, key_value)
@@ -556,9 +548,7 @@ def resolve_default_url() -> tuple[str, str | None]:
     schema = connection.extra_dejson.get("state_schema") or None
     if connection.conn_type == "sqlite":
         if not connection.host:
-            raise ValueError(
-                f"Connection {DEFAULT_CONN_ID!r} is a sqlite connection without a file path (host)"
-            )
+            raise ValueError(f"Connection {DEFAULT_CONN_ID!r} is a sqlite connection without a file path (host)")
         return f"sqlite:///{connection.host}", None
     log.info("State store: using Connection %r (%s)", DEFAULT_CONN_ID, connection.conn_type)
     return connection.get_uri(), schema

@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_TENANTS_DIR = REPO_ROOT / "include" / "tenants"
 
 DAG_FILE = """\
-# Test DAG file: the customers DAGs of the tenants in {tenants_dir}.
+# Test DAG file for the airflow dag factory: the customers DAGs of the tenants in {tenants_dir}.
 from pathlib import Path
 from zoho_cscart_sync.dag_factory import register_dags
 
@@ -81,9 +81,16 @@ class CustomersDags:
         return StateStore.from_url(self.state_url)
 
 
-def make_customers_dags(tmp_path: Path, sandbox: Any, monkeypatch: Any, overrides: dict | None = None) -> CustomersDags:
+def make_customers_dags(
+    tmp_path: Path,
+    sandbox: Any,
+    monkeypatch: Any,
+    overrides: dict | None = None,
+    *,
+    connection_extra: dict[str, Any] | None = None,
+) -> CustomersDags:
     tenants_dir = write_tenants(tmp_path / "tenants", overrides)
-    for name, value in sandbox_connections(sandbox).items():
+    for name, value in sandbox_connections(sandbox, extra=connection_extra).items():
         monkeypatch.setenv(name, value)
     state_db = tmp_path / "state.db"
     monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CSCART_STATE", json.dumps({"conn_type": "sqlite", "host": str(state_db)}))
@@ -96,3 +103,104 @@ def make_customers_dags(tmp_path: Path, sandbox: Any, monkeypatch: Any, override
 
 def report_of(run: Any) -> dict[str, Any]:
     return run.get_task_instance("report").xcom_pull(task_ids="report")
+
+
+# -- reading the end state straight from the sandbox APIs (independent of the code under test) --------
+def _http_json(url: str, *, headers: dict[str, str], method: str = "GET", body: Any = None) -> Any:
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={**headers, "Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            return json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        if exc.code in (204, 304):
+            return None
+        raise
+
+
+def _cscart_headers(sandbox: Any) -> dict[str, str]:
+    import base64
+
+    admin = sandbox.credentials.cscart_for("acme_store")
+    token = base64.b64encode(f"{admin.email}:{admin.api_key}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def cscart_customers(sandbox: Any) -> dict[str, dict[str, Any]]:
+    """Every CS-Cart customer (user_type C) by user id, in one unpaged read (items_per_page=0)."""
+    body = _http_json(f"{sandbox.cscart_url}/api/users?user_type=C&items_per_page=0", headers=_cscart_headers(sandbox))
+    return {str(row["user_id"]): row for row in body["users"]}
+
+
+def cscart_update_user(sandbox: Any, user_id: str, changes: dict[str, Any]) -> None:
+    _http_json(
+        f"{sandbox.cscart_url}/api/users/{user_id}", headers=_cscart_headers(sandbox), method="PUT", body=changes
+    )
+
+
+class ZohoReader:
+    """Reads (and edits) one tenant's Zoho CRM in the sandbox with its own access token."""
+
+    def __init__(self, sandbox: Any, tenant: str) -> None:
+        self.sandbox = sandbox
+        self.headers = {"Authorization": f"Zoho-oauthtoken {sandbox.zoho_access_token(tenant)}"}
+
+    def coql(self, query: str) -> list[dict[str, Any]]:
+        body = _http_json(
+            f"{self.sandbox.zoho_api_url}/crm/v8/coql",
+            headers=self.headers,
+            method="POST",
+            body={"select_query": query},
+        )
+        return (body or {}).get("data") or []
+
+    def contacts_with_email(self, email: str) -> list[dict[str, Any]]:
+        literal = email.replace("'", "''")
+        return self.coql(f"select id, Email, First_Name, Last_Name from Contacts where Email = '{literal}' limit 200")
+
+    def update(self, module: str, record_id: str, changes: dict[str, Any]) -> None:
+        _http_json(
+            f"{self.sandbox.zoho_api_url}/crm/v8/{module}/{record_id}",
+            headers=self.headers,
+            method="PUT",
+            body={"data": [changes], "trigger": []},
+        )
+
+    def delete(self, module: str, record_id: str) -> None:
+        _http_json(f"{self.sandbox.zoho_api_url}/crm/v8/{module}/{record_id}", headers=self.headers, method="DELETE")
+
+
+def crm_id(tenant: str, module: str, index: int) -> str:
+    """The sandbox's CRM id of seed record ``index`` (seed.CrmContext.record_id)."""
+    from zoho_cscart_sandbox.credentials import ZOHO_TENANTS
+
+    digit = {"Accounts": "1", "Contacts": "2", "Leads": "3"}[module]
+    return f"{ZOHO_TENANTS[tenant].crm_id_prefix}000{digit}{index:08d}"
+
+
+def directions_of(run: Any) -> dict[str, dict[str, Any]]:
+    return report_of(run)["directions"]
+
+
+def end_state(sandbox: Any, tenant: str) -> dict[str, Any]:
+    """What a sync leaves behind, without ids or timestamps: CS-Cart customers and CRM contacts by e-mail."""
+    volatile = {"user_id", "user_login", "timestamp", "last_login", "profile_id"}
+    customers = sorted(
+        (
+            tuple(sorted((k, str(v)) for k, v in row.items() if k not in volatile))
+            for row in cscart_customers(sandbox).values()
+        ),
+    )
+    contacts = sorted(
+        (str(c.get("Email")), str(c.get("First_Name")), str(c.get("Last_Name")))
+        for c in ZohoReader(sandbox, tenant).coql(
+            "select Email, First_Name, Last_Name from Contacts where id is not null limit 2000"
+        )
+    )
+    return {"cscart_customers": customers, "crm_contacts": contacts}

@@ -30,6 +30,17 @@ CREATE_ATTEMPTS = 3
 _OTHER_USER_TYPES = {"A": "administrator", "V": "vendor administrator"}
 
 
+class CustomersAccessError(PermissionError):
+    """CS-Cart refused to create customers for this connection (HTTP 403): it fails every record alike."""
+
+    def __init__(self, tenant: str, conn_id: str) -> None:
+        super().__init__(
+            f"tenant {tenant!r}: CS-Cart answered 403 to POST /api/users for connection {conn_id!r}. Vendor API "
+            "keys cannot manage customers in CS-Cart 4.13+; give the tenant's CS-Cart connection a "
+            "marketplace-administrator API user (the pipeline keeps a vendor tenant to its own company_id)."
+        )
+
+
 @dataclass
 class CsCartUserWriter:
     """Find, create, update and deactivate CS-Cart customers of one tenant.
@@ -74,6 +85,8 @@ class CsCartUserWriter:
             except NotFoundError:
                 raise
             except FatalApiError as exc:
+                if exc.status == 403:
+                    raise CustomersAccessError(self.tenant, self.hook.conn_id) from exc
                 if exc.status == 400 and DUPLICATE_EMAIL_MARKER in str(exc):
                     return self._adopt_duplicate(email, payload)
                 if exc.status == 400:

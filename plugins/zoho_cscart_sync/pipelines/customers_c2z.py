@@ -193,6 +193,7 @@ def load(run: CustomersRun, mapped: Mapping[str, Any], report: RunReport) -> dic
     )
     ref: StagedRef = mapped["mapped"]
     will_write: set[str] = set()
+    updated_in_zoho: set[str] = set()
     for module in (CONTACTS, LEADS):
         writer = CrmUpsertWriter(run.zoho, module)
         records = track_writes(
@@ -203,11 +204,12 @@ def load(run: CustomersRun, mapped: Mapping[str, Any], report: RunReport) -> dic
             source="cscart",
             target="zoho",
             will_write=will_write,
+            linked_before=updated_in_zoho,
         )
         load_records(records, job=job, writer=writer, state=run.store, report=report)
     extra: dict[str, int] = {}
     if not ctx.dry_run and ENTITY in ctx.tenant.entities and "zoho_to_cscart" in ctx.tenant.entities[ENTITY].directions:
-        _store_echo_hashes(run, ref, run.contacts_mapping, will_write)
+        _store_echo_hashes(run, ref, run.contacts_mapping, will_write, updated_in_zoho)
     if run.settings.also_to_books:
         books_job = LoadJob(
             tenant=run.tenant_id,
@@ -218,7 +220,11 @@ def load(run: CustomersRun, mapped: Mapping[str, Any], report: RunReport) -> dic
             dry_run=ctx.dry_run,
         )
         books = load_records(
-            _books_records(run, ref), job=books_job, writer=BooksContactWriter(run.zoho), state=run.store, report=report
+            _books_records(run, ref, will_write, extra),
+            job=books_job,
+            writer=BooksContactWriter(run.zoho),
+            state=run.store,
+            report=report,
         )
         extra.update({"books_created": books.created, "books_updated": books.updated, "books_failed": books.failed})
     return extra
@@ -230,13 +236,24 @@ def _records(ref: StagedRef, module: str) -> Iterator[MappedRecord]:
             yield MappedRecord.from_staged(item["record"])
 
 
-def _books_records(run: CustomersRun, ref: StagedRef) -> Iterator[MappedRecord]:
+def _books_records(
+    run: CustomersRun, ref: StagedRef, changed: set[str], extra: dict[str, int]
+) -> Iterator[MappedRecord]:
+    """Books payloads to load. One Books refused (e.g. a contact name Books already has) is retried only
+    when the customer changed in CS-Cart, or on a ``record_ids`` run: the same payload would be refused
+    again, and retrying it every hour would cost calls for nothing. It stays listed in quarantine."""
+    waiting = set(run.store.quarantined_ids(run.tenant_id, BOOKS_ENTITY, C2Z))
+    retry_all = run.ctx.window.mode is WindowMode.RECORDS
+    extra.setdefault("books_waiting", 0)
     for item in read_staged_records(ref):
         books = item.get("books")
         if not books:
             continue
+        user_id = str(item["record"]["source_id"])
+        if user_id in waiting and user_id not in changed and not retry_all:
+            extra["books_waiting"] += 1
+            continue
         if "error" in books:
-            user_id = item["record"]["source_id"]
             if not run.ctx.dry_run:
                 run.store.quarantine(
                     run.tenant_id,
@@ -252,8 +269,14 @@ def _books_records(run: CustomersRun, ref: StagedRef) -> Iterator[MappedRecord]:
         yield MappedRecord.from_staged(books)
 
 
-def _store_echo_hashes(run: CustomersRun, ref: StagedRef, import_mapping: CompiledMapping, written: set[str]) -> None:
-    """Remember what Zoho -> CS-Cart will compute for the contacts this run wrote (see customers_echo)."""
+def _store_echo_hashes(
+    run: CustomersRun, ref: StagedRef, import_mapping: CompiledMapping, written: set[str], updated: set[str]
+) -> None:
+    """Remember what Zoho -> CS-Cart will compute for the contacts this run wrote (see customers_echo).
+
+    A contact this run created holds exactly our payload. One that existed before keeps the fields the
+    upsert did not send (addresses, account...), so it is read back once (one GET per updated contact).
+    """
     batch: list[MappedRecord] = []
 
     def flush() -> None:
@@ -262,9 +285,13 @@ def _store_echo_hashes(run: CustomersRun, ref: StagedRef, import_mapping: Compil
             link = links.get(record.source_id)
             if link is None or not link.zoho_id or link.hash_to_zoho != content_hash(record.payload):
                 continue
-            echo = mapped_hash(
-                import_mapping, zoho_record_after_upsert(record.payload, link.zoho_id), tenant=run.tenant_id
-            )
+            if record.source_id in updated:
+                current = run.zoho.crm_get(CONTACTS, link.zoho_id)
+                if current is None:
+                    continue
+            else:
+                current = zoho_record_after_upsert(record.payload, link.zoho_id)
+            echo = mapped_hash(import_mapping, current, tenant=run.tenant_id)
             if echo is not None and echo != link.hash_to_cscart:
                 run.store.save_link(
                     run.tenant_id,

@@ -85,12 +85,14 @@ def track_writes(
     source: str,
     target: str,
     will_write: set[str],
+    linked_before: set[str] | None = None,
     batch_size: int = 200,
 ) -> Iterator[MappedRecord]:
     """Pass ``records`` through, adding to ``will_write`` the ids the load will write (hash differs).
 
     Echo hashes are stored only for records written in this run: recomputing them for an unchanged record
-    could replace the exact hash the other direction stored with an approximation.
+    could replace the exact hash the other direction stored with an approximation. ``linked_before``
+    collects those of them that already existed in the target (an update keeps the fields it omits).
     """
     iterator = iter(records)
     while chunk := list(islice(iterator, batch_size)):
@@ -101,4 +103,6 @@ def track_writes(
             stored = getattr(link, f"hash_to_{target}") if link is not None else None
             if not record.skip_reason and stored != content_hash(record.payload):
                 will_write.add(record.source_id)
+                if linked_before is not None and link is not None and getattr(link, f"{target}_id"):
+                    linked_before.add(record.source_id)
             yield record

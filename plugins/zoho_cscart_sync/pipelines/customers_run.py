@@ -73,8 +73,11 @@ class CustomersRun:
 
     # -- mappings ----------------------------------------------------------------------------------
     def _tenant_defaults(self) -> dict[str, Any]:
-        defaults: dict[str, Any] = self.ctx.tenant.defaults.model_dump()
-        if self.ctx.tenant.company_id is not None:
+        # Unset defaults (None) must not replace the mapping's own default (e.g. company_id "0").
+        defaults: dict[str, Any] = {
+            key: value for key, value in self.ctx.tenant.defaults.model_dump().items() if value is not None
+        }
+        if self.ctx.tenant.company_id is not None and "customer_company_id" not in defaults:
             # Vendor tenants create their customers under their own company (mapping `default_from`).
             defaults["customer_company_id"] = str(self.ctx.tenant.company_id)
         return defaults

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from zoho_cscart_sync.pipelines.customers_echo import cscart_row_after_write, mapped_hash, track_writes
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 ACCOUNTS = "Accounts"
 CONTACTS = "Contacts"
 COQL_IN_LIMIT = 50
+WAITING_PREFIX = "waiting: its "
 LINK_BATCH = 200
 
 
@@ -160,6 +162,14 @@ def extract(run: CustomersRun) -> dict[str, Any]:
             before = len(reader.account_ids)
             accounts.write_many(reader.keep_accounts(reader.accounts_by_id(needed)))
             fetched_ancestors += len(reader.account_ids) - before
+    if by_id:
+        missing = sorted(set(window.record_ids) - reader.account_ids - reader.contact_ids)
+        if missing:
+            log.warning(
+                "tenant %s customers: record_ids not found as CRM Accounts or Contacts (deleted?): %s",
+                run.tenant_id,
+                ", ".join(missing),
+            )
     deleted_ref = _extract_deleted(run) if not (by_id or empty_window) else None
     result: dict[str, Any] = {
         "accounts": accounts.close(),
@@ -308,9 +318,14 @@ def load(run: CustomersRun, mapped: Mapping[str, Any], report: RunReport) -> dic
         ("account", CYCLE),
         ("contact", None),
     ]
+    two_way = "cscart_to_zoho" in ctx.tenant.entities[ENTITY].directions
+    # A dry run stores no links, so the accounts it would create count as imported for their children.
+    planned: set[str] = set()
+    rows_before: dict[str, dict[str, Any]] = {}  # CS-Cart rows read before updating them (conflict check)
     for kind, depth in levels:
+        ready = _ready(run, mapped["mapped"], kind=kind, depth=depth, extra=extra, planned=planned)
         records = track_writes(
-            _ready(run, mapped["mapped"], kind=kind, depth=depth, extra=extra),
+            _apply_conflict_policy(run, ready, extra, rows_before) if two_way else ready,
             run.store,
             tenant=run.tenant_id,
             entity=ENTITY,
@@ -319,6 +334,11 @@ def load(run: CustomersRun, mapped: Mapping[str, Any], report: RunReport) -> dic
             will_write=will_write,
         )
         load_records(records, job=job, writer=writer, state=run.store, report=report)
+    # The load loop counts a lookup before every create; this writer only looks up when CS-Cart refuses a
+    # duplicate e-mail, so report the calls it really made.
+    for label in [key for key in report.api_calls if key.startswith(writer.label)]:
+        del report.api_calls[label]
+    report.add_api_calls({f"cscart {method} /api/users": calls for method, calls in sorted(writer.calls.items())})
     counts = report.counts(ENTITY, Z2C)
     if writer.adopted:
         # Creates the writer turned into adoptions of existing users (duplicate e-mail) were updates.
@@ -326,14 +346,14 @@ def load(run: CustomersRun, mapped: Mapping[str, Any], report: RunReport) -> dic
         counts.updated += writer.adopted
         counts.linked_existing += writer.adopted
     if not ctx.dry_run:
-        _store_echo_hashes(run, mapped["mapped"], writer, will_write)
+        _store_echo_hashes(run, mapped["mapped"], writer, will_write, rows_before)
         if mapped.get("deleted"):
             extra["deactivated"] = _apply_deletions(run, mapped["deleted"], writer)
     return extra
 
 
 def _ready(
-    run: CustomersRun, ref: StagedRef, *, kind: str, depth: int | None, extra: dict[str, int]
+    run: CustomersRun, ref: StagedRef, *, kind: str, depth: int | None, extra: dict[str, int], planned: set[str]
 ) -> Iterator[MappedRecord]:
     """Records of one kind (and depth) whose prerequisite is in CS-Cart; the others wait in quarantine."""
     chunk: list[dict[str, Any]] = []
@@ -342,32 +362,98 @@ def _ready(
             continue
         chunk.append(item)
         if len(chunk) >= LINK_BATCH:
-            yield from _ready_chunk(run, chunk, extra)
+            yield from _ready_chunk(run, chunk, extra, planned)
             chunk = []
     if chunk:
-        yield from _ready_chunk(run, chunk, extra)
+        yield from _ready_chunk(run, chunk, extra, planned)
 
 
-def _ready_chunk(run: CustomersRun, chunk: list[dict[str, Any]], extra: dict[str, int]) -> Iterator[MappedRecord]:
+def _ready_chunk(
+    run: CustomersRun, chunk: list[dict[str, Any]], extra: dict[str, int], planned: set[str]
+) -> Iterator[MappedRecord]:
     required = sorted({str(item["requires"]) for item in chunk if item.get("requires")})
-    imported = _imported_accounts(run, set(required))
+    imported = _imported_accounts(run, set(required)) | (planned if run.ctx.dry_run else set())
     for item in chunk:
         record = MappedRecord.from_staged(item["record"])
         requirement = item.get("requires")
         if item["depth"] == CYCLE:
-            _wait(run, record, "its Zoho account hierarchy loops back on itself (Parent_Account cycle)", extra)
+            _wait(run, record, "its Zoho account hierarchy loops back on itself (a Parent_Account cycle)", extra)
             continue
         if record.skip_reason or not requirement or requirement in imported:
+            if run.ctx.dry_run and not record.skip_reason:
+                planned.add(record.source_id)
             yield record
             continue
         what = "parent account" if item["kind"] == "account" else "account"
-        _wait(run, record, f"its {what} {requirement} is not in CS-Cart: {_why_missing(run, requirement)}", extra)
+        reason = f"{WAITING_PREFIX}{what} {requirement} is not in CS-Cart: {_why_missing(run, requirement)}"
+        _wait(run, record, reason, extra)
+
+
+def _apply_conflict_policy(
+    run: CustomersRun, records: Iterable[MappedRecord], extra: dict[str, int], rows_before: dict[str, dict[str, Any]]
+) -> Iterator[MappedRecord]:
+    """Both sides changed since the last sync: the master's version wins, the other change is reported.
+
+    Only linked records about to be updated are checked, with one read of the CS-Cart user each: its row is
+    mapped towards Zoho and compared with ``hash_to_zoho`` (what the last sync left in CS-Cart).
+    """
+    from zoho_cscart_sync.sync.hashing import content_hash
+
+    master = run.settings.master
+    export = run.crm_contacts_export
+    iterator = iter(records)
+    while chunk := list(islice(iterator, LINK_BATCH)):
+        links = run.store.get_links(run.tenant_id, ENTITY, zoho_ids=[r.source_id for r in chunk])
+        for record in chunk:
+            link = links.get(record.source_id)
+            if (
+                record.skip_reason
+                or link is None
+                or not link.cscart_id
+                or link.hash_to_zoho is None
+                or link.hash_to_cscart == content_hash(record.payload)
+            ):
+                yield record
+                continue
+            row = run.cscart.get("users", link.cscart_id)
+            if row is not None:
+                rows_before[link.cscart_id] = row
+            if row is None or mapped_hash(export, row, tenant=run.tenant_id) == link.hash_to_zoho:
+                yield record  # CS-Cart unchanged since the last sync: no conflict
+                continue
+            extra["conflicts"] += 1
+            if master == "zoho":
+                log.warning(
+                    "tenant %s customers: CONFLICT on Zoho %s / CS-Cart user %s: both changed since the last sync; "
+                    "Zoho is master, its version overwrites the CS-Cart change",
+                    run.tenant_id,
+                    record.source_id,
+                    link.cscart_id,
+                )
+                yield record
+                continue
+            log.warning(
+                "tenant %s customers: CONFLICT on Zoho %s / CS-Cart user %s: both changed since the last sync; "
+                "CS-Cart is master, the Zoho change is not applied and CS-Cart's version is sent to Zoho",
+                run.tenant_id,
+                record.source_id,
+                link.cscart_id,
+            )
+            yield MappedRecord(
+                record.source_id,
+                record.payload,
+                record.natural_keys,
+                record.flags,
+                skip_reason="conflict: CS-Cart is master for customers; the Zoho change is not applied",
+            )
 
 
 def _why_missing(run: CustomersRun, account_id: str) -> str:
     entries = run.store.list_quarantine(run.tenant_id, ENTITY, Z2C)
     for entry in entries:
         if entry.source_id == account_id:
+            if entry.reason.startswith(WAITING_PREFIX):
+                return "it is waiting for its own parent account"
             return f"it is in quarantine ({entry.reason})"
     return "it could not be read from Zoho CRM (deleted, or not visible to this connection)"
 
@@ -388,7 +474,13 @@ def _wait(run: CustomersRun, record: MappedRecord, reason: str, extra: dict[str,
         )
 
 
-def _store_echo_hashes(run: CustomersRun, ref: StagedRef, writer: CsCartUserWriter, written: set[str]) -> None:
+def _store_echo_hashes(
+    run: CustomersRun,
+    ref: StagedRef,
+    writer: CsCartUserWriter,
+    written: set[str],
+    rows_before: dict[str, dict[str, Any]],
+) -> None:
     """Remember what CS-Cart -> Zoho will compute for the users this run wrote, so it does not echo them."""
     from zoho_cscart_sync.sync.hashing import content_hash
 
@@ -403,7 +495,11 @@ def _store_echo_hashes(run: CustomersRun, ref: StagedRef, writer: CsCartUserWrit
             link = links.get(record.source_id)
             if link is None or not link.cscart_id or link.hash_to_cscart != content_hash(record.payload):
                 continue  # not written (failed, skipped, waiting)
-            row = cscart_row_after_write(record.payload, link.cscart_id, before=writer.adopted_rows.get(link.cscart_id))
+            row = cscart_row_after_write(
+                record.payload,
+                link.cscart_id,
+                before=writer.adopted_rows.get(link.cscart_id) or rows_before.get(link.cscart_id),
+            )
             echo = mapped_hash(export, row, tenant=run.tenant_id)
             if echo is not None and echo != link.hash_to_zoho:
                 run.store.save_link(

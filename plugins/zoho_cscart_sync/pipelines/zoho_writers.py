@@ -6,13 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from zoho_cscart_sync.http.errors import FatalApiError
+from zoho_cscart_sync.http.errors import AmbiguousWriteError, FatalApiError
 from zoho_cscart_sync.sync.writer import RecordRejected, UpsertItem, UpsertOutcome
 
 if TYPE_CHECKING:
     from zoho_cscart_sync.hooks.zoho import ZohoHook
 
 CRM_UPSERT_BATCH = 100
+BOOKS_CREATE_ATTEMPTS = 3
 EMAIL_FIELD = "Email"
 
 
@@ -97,18 +98,42 @@ class BooksContactWriter:
         return matches[0] if matches else None
 
     def create(self, payload: Mapping[str, Any]) -> str:
-        try:
-            created = self.hook.books_create("contacts", payload)
-        except FatalApiError as exc:
-            if exc.status == 400:
-                raise RecordRejected(
-                    f"Zoho Books refused the contact: {exc.code or ''} {exc}".strip(), field=_books_field(exc)
-                ) from None
-            raise
+        email = _books_email(payload)
+        created: dict[str, Any] = {}
+        for attempt in range(1, BOOKS_CREATE_ATTEMPTS + 1):
+            try:
+                created = self.hook.books_create("contacts", payload)
+                break
+            except AmbiguousWriteError:
+                # A 5xx/timeout after the write may have created it: look it up before trying again. Books
+                # refuses a second contact with the same name, so the name identifies it when there is no e-mail.
+                existing = self.find_by_natural_key("email", email) if email else self._find_by_name(payload)
+                if existing is not None:
+                    self.update(existing, payload)
+                    return existing
+                if attempt == BOOKS_CREATE_ATTEMPTS:
+                    raise
+            except FatalApiError as exc:
+                if exc.status == 400:
+                    reason = f"Zoho Books refused the contact: {exc}"
+                    raise RecordRejected(reason, field=_books_field(exc)) from None
+                raise
         contact_id = created.get("contact_id")
         if not contact_id:
             raise RecordRejected("Zoho Books created the contact but returned no contact_id", field="contact_id")
         return str(contact_id)
+
+    def _find_by_name(self, payload: Mapping[str, Any]) -> str | None:
+        name = str(payload.get("contact_name") or "").strip()
+        if not name:
+            return None
+        matches = [
+            str(row["contact_id"])
+            for page in self.hook.books_pages("contacts", params={"contact_name": name})
+            for row in page
+            if str(row.get("contact_name") or "").strip().casefold() == name.casefold()
+        ]
+        return matches[0] if len(matches) == 1 else None
 
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
         try:
@@ -117,6 +142,13 @@ class BooksContactWriter:
             if exc.status in (400, 404):
                 raise RecordRejected(f"Zoho Books refused the update: {exc}", field=_books_field(exc)) from None
             raise
+
+
+def _books_email(payload: Mapping[str, Any]) -> str | None:
+    persons = payload.get("contact_persons") or []
+    first = persons[0] if isinstance(persons, list) and persons and isinstance(persons[0], Mapping) else {}
+    email = first.get("email")
+    return str(email) if email else None
 
 
 def _books_field(exc: FatalApiError) -> str | None:

@@ -269,3 +269,45 @@ STANDARD_FIELDS: dict[str, frozenset[str]] = {
         )
     ),
 }
+
+
+# Maximum lengths (characters) of the standard text fields the sync writes, as the real API enforces them:
+# a longer value is refused per record with INVALID_DATA and details.maximum_length (zoho_api.md 2.6).
+# Source: Zoho CRM help "Standard Modules & Fields", "Maximum Limit" column (First Name 40, Last Name 80,
+# Title / Company 100, Phone / Mobile / Fax 30, Email / Secondary Email 100, Skype ID 50, Website 120,
+# Street 250, City / State / Zip / Country 30; Accounts: Account Name 100). The mapping catalogues
+# (plugins/zoho_cscart_sync/mapping/catalog/zoho_crm_*.yaml) carry the same numbers.
+_PERSON_LENGTHS = {
+    "First_Name": 40,
+    "Last_Name": 80,
+    "Email": 100,
+    "Secondary_Email": 100,
+    "Phone": 30,
+    "Mobile": 30,
+    "Fax": 30,
+    "Skype_ID": 50,
+}
+MAX_LENGTHS: dict[str, dict[str, int]] = {
+    "Contacts": {
+        **_PERSON_LENGTHS,
+        "Title": 100,
+        "Home_Phone": 30,
+        "Other_Phone": 30,
+        "Asst_Phone": 30,
+        "Mailing_Street": 250,
+        "Other_Street": 250,
+        **{f"{side}_{part}": 30 for side in ("Mailing", "Other") for part in ("City", "State", "Zip", "Country")},
+    },
+    "Leads": {
+        **_PERSON_LENGTHS,
+        "Company": 100,
+        "Designation": 100,
+        "Website": 120,
+        "Street": 250,
+        "City": 30,
+        "State": 30,
+        "Zip_Code": 30,
+        "Country": 30,
+    },
+    "Accounts": {"Account_Name": 100, "Phone": 30, "Fax": 30},
+}

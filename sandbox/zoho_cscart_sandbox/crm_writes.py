@@ -23,6 +23,7 @@ from zoho_cscart_sandbox.crm_base import (
     display_name,
     values_equal,
 )
+from zoho_cscart_sandbox.crm_fields import MAX_LENGTHS
 from zoho_cscart_sandbox.lazy import Record
 from zoho_cscart_sandbox.zoho_state import crm_error, crm_scope_ok
 
@@ -67,6 +68,14 @@ class CrmWrites(CrmBase):
                         "json_path": f"$.data[{index}].{field}",
                         "expected_data_type": "email",
                     },
+                )
+        for field, limit in MAX_LENGTHS.get(module, {}).items():
+            value = data.get(field)
+            if isinstance(value, str) and len(value) > limit:
+                return _row_error(
+                    "INVALID_DATA",
+                    "invalid data",
+                    {"api_name": field, "json_path": f"$.data[{index}].{field}", "maximum_length": limit},
                 )
         for field, target in LOOKUPS.get(module, {}).items():
             value = data.get(field)

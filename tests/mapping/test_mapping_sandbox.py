@@ -164,3 +164,76 @@ def test_cscart_customers_become_books_contacts(apis: Apis) -> None:
         contact = response.json()["contact"]
         assert contact["contact_name"] == record.payload["contact_name"]
         assert contact["contact_persons"][0]["email"] == record.payload["contact_persons"][0]["email"]
+
+
+# The names stricter servers refused at every run, or that went verbatim both ways (the defect's cases).
+DIRTY_FIRST_NAMES = {
+    "long_47": "Maximiliana-Konstantina Alexandra-Theodora Beth",
+    "script": "<script>alert(1)</script>Jane",
+    "huge_10000": "N" * 10_000,
+}
+
+
+def create_cscart_customer(apis: Apis, key: str, firstname: str) -> dict[str, Any]:
+    body = {"email": f"dirty.{key}@example.com", "user_type": "C", "company_id": "0"}
+    created = apis.cscart("POST", "users", json={**body, "firstname": firstname, "lastname": "Roe"})
+    assert created.status_code == 201, created.text
+    user: dict[str, Any] = apis.cscart("GET", f"users/{created.json()['user_id']}").json()
+    assert user["firstname"] == firstname  # the store really holds the dirty value
+    return user
+
+
+def test_dirty_cscart_names_map_to_payloads_the_crm_accepts(apis: Apis) -> None:
+    assert len(DIRTY_FIRST_NAMES["long_47"]) == 47
+    mapping = load_mapping("customers", "cscart_to_zoho")
+    for key, firstname in DIRTY_FIRST_NAMES.items():
+        user = create_cscart_customer(apis, key, firstname)
+        # Unvalidated, the CRM refuses the long names: the sandbox enforces the real API's lengths.
+        if len(firstname) > 40:
+            raw = apis.zoho("POST", "/crm/v8/Contacts", json={"data": [{"Last_Name": "Roe", "First_Name": firstname}]})
+            assert raw.json()["data"][0]["details"] == {
+                "api_name": "First_Name",
+                "json_path": "$.data[0].First_Name",
+                "maximum_length": 40,
+            }
+        mapped = mapping.apply(user, tenant=TENANT)
+        assert mapped.ok, mapped.failure_message()
+        response = apis.zoho("POST", "/crm/v8/Contacts", json={"data": [mapped.payload]})
+        assert response.status_code == 201, (key, response.text)
+        contact_id = response.json()["data"][0]["details"]["id"]
+        contact = apis.zoho("GET", f"/crm/v8/Contacts/{contact_id}").json()["data"][0]
+        assert contact["First_Name"] == mapped.payload["First_Name"]
+        assert 0 < len(contact["First_Name"]) <= 40 and "<" not in contact["First_Name"]
+        assert (contact["Last_Name"], contact["Email"]) == ("Roe", f"dirty.{key}@example.com")
+
+
+def test_dirty_cscart_name_with_quarantine_policy_fails_naming_the_field(apis: Apis) -> None:
+    strict = {"fields": [{"source": "firstname", "target": "First_Name", "on_invalid": "quarantine"}]}
+    mapping = load_mapping("customers", "cscart_to_zoho", overrides=strict)
+    for key, firstname in DIRTY_FIRST_NAMES.items():
+        mapped = mapping.apply(create_cscart_customer(apis, key, firstname), tenant=TENANT)
+        assert not mapped.ok
+        assert [(e.field, e.rule, e.kind) for e in mapped.errors] == [
+            ("First_Name", "markup" if key == "script" else "max_length", "content")
+        ]
+        assert mapped.failure_message().startswith(f"tenant 'acme_store' customers record '{mapped.source_id}': ")
+
+
+def test_dirty_crm_names_become_clean_cscart_customers(apis: Apis) -> None:
+    contacts = [
+        {"Last_Name": "<script>alert(1)</script>Roe", "First_Name": "<b>Jane</b>", "Email": "dirty.crm1@example.com"},
+        # Markup only: the last name falls back to the e-mail's local part instead of a nameless customer.
+        {"Last_Name": "<img src=x onerror=alert(1)>", "Email": "dirty.crm2@example.com"},
+    ]
+    created = apis.zoho("POST", "/crm/v8/Contacts", json={"data": contacts})
+    assert created.status_code == 201, created.text
+    mapping = load_mapping("customers", "zoho_to_cscart")
+    expected = [("Jane", "Roe"), ("", "dirty.crm2")]
+    for row, (firstname, lastname) in zip(created.json()["data"], expected, strict=True):
+        record = apis.zoho("GET", f"/crm/v8/Contacts/{row['details']['id']}").json()["data"][0]
+        mapped = mapping.apply(record, tenant=TENANT)
+        assert mapped.ok, mapped.failure_message()
+        response = apis.cscart("POST", "users", json=mapped.payload)
+        assert response.status_code == 201, response.text
+        user = apis.cscart("GET", f"users/{response.json()['user_id']}").json()
+        assert (user["firstname"], user["lastname"]) == (firstname, lastname)

@@ -26,13 +26,26 @@ from zoho_cscart_sync.mapping.checks import (
     find_catalog,
     parses,
 )
-from zoho_cscart_sync.mapping.engine import CompiledCollection, CompiledField, CompiledMapping, CompiledTransform
+from zoho_cscart_sync.mapping.content import DEFAULT_POLICY, POLICIES, UNTRUNCATABLE, ContentRules
+from zoho_cscart_sync.mapping.engine import (
+    CompiledCollection,
+    CompiledFallback,
+    CompiledField,
+    CompiledMapping,
+    CompiledTransform,
+)
 from zoho_cscart_sync.mapping.errors import MappingConfigError, MappingConfigErrors
 from zoho_cscart_sync.mapping.field_catalog import FieldCatalog, load_catalogs
 from zoho_cscart_sync.mapping.fingerprint import mapping_fingerprint
 from zoho_cscart_sync.mapping.merged import Located, MergedMapping
 from zoho_cscart_sync.mapping.paths import root_name
-from zoho_cscart_sync.mapping.schema import KEY_BY_POSITION, CollectionMapping, TransformSpec, ValueMapSpec
+from zoho_cscart_sync.mapping.schema import (
+    KEY_BY_POSITION,
+    CollectionMapping,
+    FieldMapping,
+    TransformSpec,
+    ValueMapSpec,
+)
 from zoho_cscart_sync.mapping.transforms.registry import TRANSFORMS, transform_names
 from zoho_cscart_sync.mapping.value_maps import CompiledValueMap, compile_value_map
 
@@ -69,7 +82,7 @@ def compile_merged(
     target = find_catalog(catalogs, mapping.target.system, mapping.target.resource, file, "target.resource", errors)
     run.value_maps = _compile_value_maps(run, shared_value_maps, shared_file)
 
-    fields = _compile_fields(run, merged.fields, source, target)
+    fields = _compile_fields(run, merged.fields, source, target, frozenset(mapping.natural_keys.values()))
     check_duplicates_and_skips(merged.fields, errors)
     collections = [
         _compile_collection(run, f"collections[{position}]", collection, located, source, target)
@@ -140,7 +153,9 @@ def _compile_fields(
     located_fields: list[Located],
     source_catalog: FieldCatalog | None,
     target_catalog: FieldCatalog | None,
+    key_targets: frozenset[str] = frozenset(),
 ) -> list[CompiledField]:
+    """``key_targets``: target fields holding natural keys (their values are never truncated by default)."""
     compiled: list[CompiledField] = []
     for located in located_fields:
         entry, file, label = located.entry, located.file, located.label()
@@ -155,22 +170,22 @@ def _compile_fields(
         assert entry.target is not None  # guaranteed by FieldMapping's validator
         check_target(entry.target, custom_target, target_catalog, file, f"{label}.target", run.errors)
         reads = [root_name(entry.source)] if entry.source and parses(entry.source) else []
-        transforms: list[CompiledTransform] = []
-        for position, spec in enumerate(entry.transform):
-            step = _compile_transform(run, spec, file, f"{label}.transform[{position}]")
-            if step is None:
-                continue
-            for extra in step.definition.source_fields(step.args):
-                check_source(
-                    extra, custom_source, source_catalog, file, f"{label}.transform[{position}].args", run.errors
-                )
-                if parses(extra):
-                    reads.append(root_name(extra))
-            transforms.append(step)
+        transforms = _compile_transforms(run, entry.transform, custom_source, source_catalog, file, label, reads)
+        fallbacks: list[CompiledFallback] = []
+        for position, fallback in enumerate(entry.fallback):
+            path = f"{label}.fallback[{position}]"
+            if fallback.source is not None:
+                check_source(fallback.source, custom_source, source_catalog, file, f"{path}.source", run.errors)
+                if parses(fallback.source):
+                    reads.append(root_name(fallback.source))
+            steps = _compile_transforms(run, fallback.transform, custom_source, source_catalog, file, path, reads)
+            fallbacks.append(CompiledFallback(source=fallback.source, transforms=tuple(steps)))
         default = entry.default
         if entry.default_from is not None and entry.default_from in run.defaults:
             default = run.defaults[entry.default_from]
         is_action = bool(target_catalog and parses(entry.target) and target_catalog.is_action(entry.target))
+        _check_required_on_create(entry, target_catalog, file, label, run.errors)
+        rules = None if is_action else _content_rules(run, entry, target_catalog, file, label, key_targets)
         compiled.append(
             CompiledField(
                 source=entry.source,
@@ -182,9 +197,81 @@ def _compile_fields(
                 keep_empty=entry.keep_empty,
                 is_action=is_action,
                 reads=tuple(dict.fromkeys(reads)),
+                rules=rules,
+                fallbacks=tuple(fallbacks),
             )
         )
     return compiled
+
+
+def _compile_transforms(
+    run: _Compilation,
+    specs: list[TransformSpec],
+    custom_source: bool,
+    source_catalog: FieldCatalog | None,
+    file: str,
+    label: str,
+    reads: list[str],
+) -> list[CompiledTransform]:
+    """Compile a transform chain; source fields named in its arguments are checked and added to ``reads``."""
+    transforms: list[CompiledTransform] = []
+    for position, spec in enumerate(specs):
+        step = _compile_transform(run, spec, file, f"{label}.transform[{position}]")
+        if step is None:
+            continue
+        for extra in step.definition.source_fields(step.args):
+            check_source(extra, custom_source, source_catalog, file, f"{label}.transform[{position}].args", run.errors)
+            if parses(extra):
+                reads.append(root_name(extra))
+        transforms.append(step)
+    return transforms
+
+
+def _check_required_on_create(
+    entry: FieldMapping, target_catalog: FieldCatalog | None, file: str, label: str, errors: list[MappingConfigError]
+) -> None:
+    """A field the target requires on create must be ``required`` (or have a default): left out when empty,
+    it would be refused by the server at every run instead of failing once with an error naming it."""
+    assert entry.target is not None
+    if target_catalog is None or not parses(entry.target) or entry.target not in target_catalog.required_on_create:
+        return
+    if entry.required or entry.default is not None or entry.default_from is not None:
+        return
+    problem = (
+        f"{target_catalog.describe()} requires {entry.target!r} on create: set 'required: true' (add a "
+        "'fallback' or 'default' for records without a value) so an empty value fails the record, not the write"
+    )
+    errors.append(MappingConfigError(file, f"{label}.required", problem))
+
+
+def _content_rules(
+    run: _Compilation,
+    entry: FieldMapping,
+    target_catalog: FieldCatalog | None,
+    file: str,
+    label: str,
+    key_targets: frozenset[str],
+) -> ContentRules | None:
+    """The target field's catalogued rules with the entry's ``on_invalid`` (or the default for its format).
+
+    A natural-key target defaults to ``quarantine``: a cut key would match or create a different record.
+    """
+    assert entry.target is not None
+    if target_catalog is None or not parses(entry.target):
+        return None
+    catalogued = target_catalog.rules_for(entry.target)
+    if entry.on_invalid is not None:
+        policy = entry.on_invalid
+    elif entry.target in key_targets:
+        policy = "quarantine"
+    else:
+        policy = DEFAULT_POLICY[catalogued.format]
+    if policy == "truncate" and catalogued.format in UNTRUNCATABLE:
+        problem = f"a {catalogued.format} cannot be repaired by truncating it ({entry.target!r} is {catalogued.format})"
+        allowed = [name for name in POLICIES if name != "truncate"]
+        run.errors.append(MappingConfigError(file, f"{label}.on_invalid", problem, allowed))
+    rules = ContentRules(max_length=catalogued.max_length, format=catalogued.format, on_invalid=policy)
+    return rules if rules.checks_anything else None
 
 
 def _compile_transform(run: _Compilation, spec: TransformSpec, file: str, path: str) -> CompiledTransform | None:

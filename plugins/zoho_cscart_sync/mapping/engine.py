@@ -1,4 +1,8 @@
-"""Apply a compiled mapping to one source record: payload, actions, natural keys and field-level issues."""
+"""Apply a compiled mapping to one source record: payload, actions, natural keys and field-level issues.
+
+Every value is checked against its target field's content rules (:mod:`.content`) before it reaches the
+payload, so each entity gets length, shape and markup validation from its catalogue without pipeline code.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from zoho_cscart_sync.mapping.content import ContentRules, Finding, check_value, clean_markup, flag_name
 from zoho_cscart_sync.mapping.errors import TransformError
 from zoho_cscart_sync.mapping.paths import get_path, root_name, set_path
 from zoho_cscart_sync.mapping.schema import KEY_BY_POSITION
@@ -14,20 +19,33 @@ from zoho_cscart_sync.mapping.transforms.registry import TransformDefinition
 from zoho_cscart_sync.mapping.value_maps import CompiledValueMap
 
 Severity = Literal["error", "warning"]
+#: ``content``: the source record itself is the problem (bad or missing data, or a mapping rule it cannot
+#: meet); mapping it again gives the same result, so a runner waits for the source to change instead of
+#: retrying. Every mapping issue is a content issue: the engine does no I/O that could fail transiently.
+IssueKind = Literal["content"]
+CONTENT: IssueKind = "content"
 
 
 @dataclass(frozen=True)
 class FieldIssue:
-    """A problem with one field of one record. ``field`` is the target path (``line_items[0].item_id``)."""
+    """A problem with one field of one record. ``field`` is the target path (``line_items[0].item_id``).
+
+    ``rule`` names the broken content rule (``max_length``, ``required``, ``email``, ``phone``, ``markup``)
+    or is ``None`` for transform errors, whose message starts with the transform's name.
+    """
 
     field: str
     source: str | None
     message: str
     severity: Severity = "error"
+    rule: str | None = None
+    kind: IssueKind = CONTENT
 
     def __str__(self) -> str:
         origin = f" (source {self.source!r})" if self.source else ""
-        return f"{self.severity}: field {self.field!r}{origin}: {self.message}"
+        # "required value is missing" already names its rule; others get it as a prefix.
+        rule = f"{self.rule}: " if self.rule and not self.message.startswith(self.rule) else ""
+        return f"{self.severity}: field {self.field!r}{origin}: {rule}{self.message}"
 
 
 @dataclass
@@ -58,6 +76,11 @@ class MappedRecord:
     def warnings(self) -> list[FieldIssue]:
         return [issue for issue in self.issues if issue.severity == "warning"]
 
+    @property
+    def error_kind(self) -> IssueKind | None:
+        """``"content"`` when the record failed (see :data:`IssueKind`), ``None`` when it is ``ok``."""
+        return self.errors[0].kind if self.errors else None
+
     def error_summary(self) -> str:
         """One line naming every failing field, for quarantine reasons (no personal field values)."""
         return "; ".join(str(issue) for issue in self.errors)
@@ -73,6 +96,16 @@ class CompiledTransform:
     args: TransformArgs
 
 
+#: The name callers know the result by (the sync runner's contract): one class, two names.
+MappedResult = MappedRecord
+
+
+@dataclass(frozen=True)
+class CompiledFallback:
+    source: str | None
+    transforms: tuple[CompiledTransform, ...]
+
+
 @dataclass(frozen=True)
 class CompiledField:
     source: str | None
@@ -83,8 +116,11 @@ class CompiledField:
     on_error: Literal["fail", "warn"]
     keep_empty: bool
     is_action: bool
-    #: Root source fields this entry reads (its ``source`` and fields named in transform args).
+    #: Root source fields this entry reads (its ``source``, fallbacks and fields named in transform args).
     reads: tuple[str, ...] = ()
+    #: The target field's content rules and this entry's policy; ``None`` = nothing to check.
+    rules: ContentRules | None = None
+    fallbacks: tuple[CompiledFallback, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,30 +225,125 @@ class CompiledMapping:
         )
 
 
+def _transformed(
+    source: str | None,
+    transforms: tuple[CompiledTransform, ...],
+    compiled: CompiledField,
+    ctx: TransformContext,
+    target_label: str,
+    issues: list[FieldIssue],
+) -> tuple[bool, Any]:
+    value = get_path(ctx.record, source) if source else None
+    for step in transforms:
+        try:
+            value = step.definition.function(value, step.args, ctx)
+        except TransformError as exc:
+            severity: Severity = "warning" if compiled.on_error == "warn" and not compiled.required else "error"
+            issues.append(FieldIssue(target_label, source, f"{step.definition.name}: {exc}", severity))
+            return False, None
+    return True, value
+
+
+def _report(
+    finding: Finding,
+    compiled: CompiledField,
+    ctx: TransformContext,
+    target_label: str,
+    issues: list[FieldIssue],
+) -> bool:
+    """Record one broken rule; ``True`` when the field keeps its (repaired) value."""
+    rules = compiled.rules
+    assert rules is not None
+    if finding.repaired:
+        prefix = "truncated" if finding.rule == "max_length" else "markup_removed"
+        ctx.flags.add(flag_name(prefix, target_label))
+        issues.append(FieldIssue(target_label, compiled.source, finding.message, "warning", finding.rule))
+        return True
+    if rules.on_invalid == "drop" and not compiled.required:
+        ctx.flags.add(flag_name("dropped", target_label))
+        message = f"{finding.message}; field left out (on_invalid: drop)"
+        issues.append(FieldIssue(target_label, compiled.source, message, "warning", finding.rule))
+        return False
+    issues.append(FieldIssue(target_label, compiled.source, finding.message, "error", finding.rule))
+    return False
+
+
+def _clean(
+    value: Any, compiled: CompiledField, ctx: TransformContext, target_label: str, issues: list[FieldIssue]
+) -> tuple[bool, Any]:
+    """Markup rule (before emptiness is judged, so a name that was only ``<script>`` counts as empty)."""
+    if compiled.rules is None or value.__class__ is not str or "<" not in value:
+        return True, value
+    cleaned, finding = clean_markup(value, compiled.rules)
+    if finding is None:
+        return True, value
+    if _report(finding, compiled, ctx, target_label, issues):
+        return True, cleaned
+    return False, None
+
+
 def _map_field(
     compiled: CompiledField,
     ctx: TransformContext,
     target_label: str,
     issues: list[FieldIssue],
 ) -> tuple[bool, Any]:
-    value = get_path(ctx.record, compiled.source) if compiled.source else None
+    """Transforms, markup rule, fallbacks, default, required, then length and shape rules.
+
+    The common case (no markup, short value) costs a few attribute reads on top of the transforms: apply
+    runs over every record of every run.
+    """
     ctx.target_field = target_label
+    # The transform loop is inlined (not _transformed): one call less per field of every record.
+    source = compiled.source
+    value = get_path(ctx.record, source) if source else None
     for step in compiled.transforms:
         try:
             value = step.definition.function(value, step.args, ctx)
         except TransformError as exc:
             severity: Severity = "warning" if compiled.on_error == "warn" and not compiled.required else "error"
-            issues.append(FieldIssue(target_label, compiled.source, f"{step.definition.name}: {exc}", severity))
+            issues.append(FieldIssue(target_label, source, f"{step.definition.name}: {exc}", severity))
             return False, None
-    if is_empty(value) and compiled.default is not None:
-        value = compiled.default
+    rules = compiled.rules
+    if rules is not None and value.__class__ is str and "<" in value:
+        usable, value = _clean(value, compiled, ctx, target_label, issues)
+        if not usable:
+            return False, None
     if is_empty(value):
-        if compiled.required:
-            issues.append(FieldIssue(target_label, compiled.source, "required value is missing or empty"))
-            return False, None
-        if value is None or not compiled.keep_empty:
+        for fallback in compiled.fallbacks:
+            found, candidate = _transformed(fallback.source, fallback.transforms, compiled, ctx, target_label, issues)
+            if not found:
+                continue
+            usable, candidate = _clean(candidate, compiled, ctx, target_label, issues)
+            if usable and not is_empty(candidate):
+                ctx.flags.add(flag_name("fallback", target_label))
+                value = candidate
+                break
+        else:
+            if compiled.default is not None:
+                value = compiled.default
+            if is_empty(value):
+                if compiled.required:
+                    message = "required value is missing or empty"
+                    issues.append(FieldIssue(target_label, compiled.source, message, rule="required"))
+                    return False, None
+                if value is None or not compiled.keep_empty:
+                    return False, None
+    if (
+        rules is not None
+        and value.__class__ is str
+        and value
+        and (rules.format in _SHAPED or (rules.max_length is not None and len(value) > rules.max_length))
+    ):
+        value, findings = check_value(value, rules)
+        # Every finding is reported (not just the first), so one quarantine names every broken rule.
+        if not all([_report(finding, compiled, ctx, target_label, issues) for finding in findings]):
             return False, None
     return True, value
+
+
+#: Formats whose every value is checked (a shape), not only the values over the maximum length.
+_SHAPED = frozenset({"email", "phone"})
 
 
 def _items(container: Any) -> Iterable[Any]:

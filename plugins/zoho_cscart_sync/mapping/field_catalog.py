@@ -1,7 +1,9 @@
 """Documented field lists of every source / target resource (data in ``mapping/catalog/*.yaml``).
 
 CS-Cart silently ignores fields it does not know and Zoho refuses unknown ones only at write time, so
-the compiler checks each target path against these catalogues at load time.
+the compiler checks each target path against these catalogues at load time. Each field may also carry its
+content rules (``max_length``, ``format``): the engine checks every mapped value against them before
+anything is sent, so a value the target would refuse never costs a write (see :mod:`.content`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,23 @@ CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 
 FieldKind = Literal["scalar", "lookup", "object", "array"]
 
+#: What a text value of a field may contain (see :mod:`zoho_cscart_sync.mapping.content`):
+#: ``text`` one line of plain text (markup removed), ``multiline`` plain text with line breaks,
+#: ``html`` HTML the target renders (dangerous elements removed), ``email`` / ``phone`` checked shapes,
+#: ``code`` identifiers and codes (a changed value is a different thing: never repaired), ``raw`` unchecked.
+TextFormat = Literal["text", "multiline", "html", "email", "phone", "code", "raw"]
+
+
+class FieldRules(BaseModel):
+    """Content rules of one (sub-)field: the longest value the target stores and what it may contain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Characters (code points): Zoho counts characters and CS-Cart's utf8mb4 varchar(n) stores n of them.
+    max_length: int | None = Field(default=None, ge=1)
+    format: TextFormat = "text"
+    note: str | None = None
+
 
 class CatalogField(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,7 +54,19 @@ class CatalogField(BaseModel):
     read_fields: list[str] = Field(default_factory=list)
     #: The only values the API accepts (e.g. the status actions Zoho exposes); empty = not a closed set.
     values: list[str] = Field(default_factory=list)
+    #: Content rules of a scalar field (see :class:`FieldRules`); ``format`` defaults to ``text``.
+    max_length: int | None = Field(default=None, ge=1)
+    format: TextFormat = "text"
+    #: Content rules of the sub-fields of an object / list field (keys must be listed in ``fields``).
+    rules: dict[str, FieldRules] = Field(default_factory=dict)
     note: str | None = None
+
+    def own_rules(self) -> FieldRules:
+        return FieldRules(max_length=self.max_length, format=self.format)
+
+
+#: Rules of a value with nothing to check (lookups, custom fields' ids...).
+NO_RULES = FieldRules(format="raw")
 
 
 class CatalogFile(BaseModel):
@@ -120,14 +151,37 @@ class FieldCatalog:
         names = self.sub_fields(root, readable=readable)
         if not names:
             return None
+        rules = self.fields[root].rules
         return FieldCatalog(
             system=self.system,
             resource=f"{self.resource}.{root}[]",
             reference=self.reference,
             file=self.file,
             required_on_create=(),
-            fields={name: CatalogField() for name in names},
+            fields={
+                name: CatalogField(max_length=rules[name].max_length, format=rules[name].format)
+                if name in rules
+                else CatalogField()
+                for name in names
+            },
         )
+
+    def rules_for(self, path: str) -> FieldRules:
+        """Content rules of a (valid) target path: the field's own, a sub-field's, or none for lookups."""
+        try:
+            segments = parse_path(path)
+        except PathSyntaxError:
+            return NO_RULES
+        spec = self.fields.get(segments[0].name)
+        if spec is None:
+            # Zoho custom fields (``custom: true``) are not catalogued: plain text, length unknown.
+            return FieldRules()
+        rest = segments[1:]
+        if not rest:
+            return spec.own_rules() if spec.kind == "scalar" else NO_RULES
+        if spec.kind == "lookup":
+            return NO_RULES
+        return spec.rules.get(rest[0].name, FieldRules())
 
     def allowed_values(self, path: str) -> list[str]:
         spec = self.fields.get(parse_path(path)[0].name)
@@ -169,5 +223,9 @@ def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, FieldCatalog]:
         missing = [name for name in catalog.required_on_create if name not in catalog.fields]
         if missing:
             raise MappingConfigError(path.name, "required_on_create", f"unknown fields {missing}")
+        for name, spec in catalog.fields.items():
+            unknown = sorted(set(spec.rules) - set(spec.fields))
+            if unknown:
+                raise MappingConfigError(path.name, f"fields.{name}.rules", f"not sub-fields: {unknown}", spec.fields)
         catalogs[catalog_key(parsed.system, parsed.resource)] = catalog
     return catalogs

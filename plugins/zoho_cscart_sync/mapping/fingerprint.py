@@ -27,6 +27,12 @@ def mapping_fingerprint(
             "required": field.required,
             "on_error": field.on_error,
             "keep_empty": field.keep_empty,
+            # Content rules change the output (truncation, dropped fields), so they are part of the hash.
+            "rules": [field.rules.max_length, field.rules.format, field.rules.on_invalid] if field.rules else None,
+            "fallbacks": [
+                [fb.source, [[t.definition.name, t.args.model_dump(mode="json")] for t in fb.transforms]]
+                for fb in field.fallbacks
+            ],
         }
 
     document = {

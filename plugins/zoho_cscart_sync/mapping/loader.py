@@ -18,6 +18,7 @@ from zoho_cscart_sync.mapping.overrides import merge_override, parse_override
 from zoho_cscart_sync.mapping.schema import (
     DIRECTIONS,
     ENTITIES,
+    Direction,
     MappingFile,
     SharedValueMapsFile,
     ValueMapSpec,
@@ -152,7 +153,7 @@ def pick_variant(entity: str, direction: str, variant: str | None, mappings_dir:
 
 def load_mapping(
     entity: str,
-    direction: str,
+    direction: str | Direction,
     *,
     overrides: Mapping[str, Any] | None = None,
     tenant_defaults: Mapping[str, Any] | None = None,
@@ -169,6 +170,8 @@ def load_mapping(
     """
     if entity not in ENTITIES:
         raise MappingConfigError(overrides_label, "entity", f"unknown entity {entity!r}", list(ENTITIES))
+    # Callers may pass a ``Direction`` member: its str() is the wire spelling used in file names.
+    direction = str(direction)
     if direction not in DIRECTIONS:
         raise MappingConfigError(overrides_label, "direction", f"unknown direction {direction!r}", list(DIRECTIONS))
     directory = mappings_dir or default_mappings_dir()

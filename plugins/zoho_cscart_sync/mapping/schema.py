@@ -11,16 +11,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# One definition of the direction vocabulary for the whole package; re-exported here because mapping code
+# and tests import ``Direction`` / ``DIRECTIONS`` from this module.
+from zoho_cscart_sync.directions import DIRECTIONS as DIRECTIONS
+from zoho_cscart_sync.directions import Direction as Direction
+from zoho_cscart_sync.directions import DirectionName
+
 #: Bump when the file format changes incompatibly; old state (hashes) can then be invalidated by version.
 SUPPORTED_MAPPING_VERSIONS = (1,)
 
 Entity = Literal["customers", "products", "orders"]
-Direction = Literal["zoho_to_cscart", "cscart_to_zoho"]
 System = Literal["zoho_crm", "zoho_inventory", "zoho_books", "cscart"]
 ScalarValue = str | int | float | bool | None
 
 ENTITIES: tuple[str, ...] = ("customers", "products", "orders")
-DIRECTIONS: tuple[str, ...] = ("zoho_to_cscart", "cscart_to_zoho")
 ZOHO_SYSTEMS: tuple[str, ...] = ("zoho_crm", "zoho_inventory", "zoho_books")
 
 _NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -42,6 +46,29 @@ class TransformSpec(StrictModel):
         return {"name": data} if isinstance(data, str) else data
 
 
+#: What to do with a value that breaks its target field's content rules (see ``mapping/content.py``).
+OnInvalid = Literal["truncate", "drop", "quarantine"]
+
+
+class FallbackSpec(StrictModel):
+    """Where a field's value comes from when the mapped value is empty after cleaning (e.g. a last name
+    that was only markup): ``source`` and ``transform`` as in a field entry, tried in order."""
+
+    source: str | None = None
+    transform: list[TransformSpec] = Field(default_factory=list)
+
+    @field_validator("transform", mode="before")
+    @classmethod
+    def _single_transform(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, dict)) else value
+
+    @model_validator(mode="after")
+    def _has_value(self) -> FallbackSpec:
+        if not self.source and not self.transform:
+            raise ValueError("a fallback needs a 'source' or a 'transform' that builds the value")
+        return self
+
+
 class FieldMapping(StrictModel):
     """One source field -> one target field, or an explicit "do not map" (``skip: true`` + ``reason``)."""
 
@@ -59,6 +86,12 @@ class FieldMapping(StrictModel):
     keep_empty: bool = False
     #: Target (Zoho only) or source is a custom field outside the documented standard catalogue.
     custom: bool = False
+    #: A value breaking the target's content rules (length, shape, markup): ``truncate`` (repair and flag),
+    #: ``drop`` (leave the field out, warn) or ``quarantine`` (the record fails). Unset: the default for the
+    #: target field's format (``mapping/content.py``: text truncate, email/code quarantine, phone drop).
+    on_invalid: OnInvalid | None = None
+    #: Tried in order when the value is empty after cleaning, before ``default`` and ``required``.
+    fallback: list[FallbackSpec] = Field(default_factory=list)
     skip: bool = False
     reason: str | None = None
 
@@ -74,7 +107,11 @@ class FieldMapping(StrictModel):
                 raise ValueError("a 'skip: true' entry must name the 'source' field it does not map")
             if not (self.reason and self.reason.strip()):
                 raise ValueError("a 'skip: true' entry needs a 'reason' saying why the field is not mapped")
-            used = [name for name in ("target", "default", "default_from") if getattr(self, name) is not None]
+            used = [
+                name for name in ("target", "default", "default_from", "on_invalid") if getattr(self, name) is not None
+            ]
+            if self.fallback:
+                used.append("fallback")
             if self.transform or self.required or used:
                 raise ValueError(
                     "a 'skip: true' entry may only have 'source' and 'reason' "
@@ -146,7 +183,7 @@ class ValueMapSpec(StrictModel):
 class MappingFile(StrictModel):
     mapping_version: int
     entity: Entity
-    direction: Direction
+    direction: DirectionName
     variant: str = Field(pattern=_NAME_PATTERN)
     #: The variant used when neither the caller nor the tenant's overrides pick one.
     default_variant: bool = False

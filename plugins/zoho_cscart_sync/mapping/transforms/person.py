@@ -16,7 +16,8 @@ from zoho_cscart_sync.mapping.transforms.text import _require_text
 #: Flag set on a mapped record whose e-mail was generated (the state store keeps it on the link).
 NO_EMAIL_FLAG = "no_email"
 
-_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+#: What an e-mail must look like (also the content rule of ``format: email`` target fields).
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 class EmailNormaliseArgs(TransformArgs):
@@ -34,7 +35,7 @@ def email_normalise(value: Any, args: EmailNormaliseArgs, ctx: TransformContext)
     if is_empty(value):
         return None
     email = _require_text(value, "email_normalise").strip().lower()
-    if not _EMAIL_SHAPE.match(email):
+    if not EMAIL_SHAPE.match(email):
         raise TransformError("not a valid e-mail address (expected local@domain.tld)")
     if args.drop_placeholders and email.endswith(".invalid"):
         return None
@@ -67,7 +68,8 @@ def placeholder_email(value: Any, args: PlaceholderEmailArgs, ctx: TransformCont
     return f"{args.prefix}+{digest}@{_domain_label(ctx.tenant)}.invalid"
 
 
-_PHONE_ALLOWED = re.compile(r"^[0-9\s\-().+/]+$")
+#: Characters a phone number may contain (also the content rule of ``format: phone`` target fields).
+PHONE_ALLOWED = re.compile(r"^[0-9\s\-().+/]+$")
 
 
 def phone_normalise(value: Any, args: NoArgs, ctx: TransformContext) -> Any:
@@ -75,7 +77,7 @@ def phone_normalise(value: Any, args: NoArgs, ctx: TransformContext) -> Any:
     if is_empty(value):
         return None
     text = _require_text(value, "phone_normalise").strip()
-    if not _PHONE_ALLOWED.match(text):
+    if not PHONE_ALLOWED.match(text):
         raise TransformError("phone number contains characters other than digits, spaces and + - . ( ) /")
     international = text.startswith("+")
     digits = re.sub(r"\D", "", text)
@@ -84,6 +86,19 @@ def phone_normalise(value: Any, args: NoArgs, ctx: TransformContext) -> Any:
     if not digits:
         return None
     return f"+{digits}" if international else digits
+
+
+def email_local_part(value: Any, args: NoArgs, ctx: TransformContext) -> Any:
+    """``jane.roe@example.com`` -> ``jane.roe``: a last-resort name for a customer whose name is empty.
+
+    Placeholder addresses (``.invalid``) and malformed ones give ``None``: a hash is not a name.
+    """
+    if is_empty(value):
+        return None
+    email = _require_text(value, "email_local_part").strip()
+    if not EMAIL_SHAPE.match(email) or email.lower().endswith(".invalid"):
+        return None
+    return email.rsplit("@", 1)[0]
 
 
 class SplitNameArgs(TransformArgs):

@@ -50,6 +50,7 @@ TRANSFORMS: Mapping[str, TransformDefinition] = MappingProxyType(
             _define("email_normalise", person.EmailNormaliseArgs, person.email_normalise),
             _define("placeholder_email", person.PlaceholderEmailArgs, person.placeholder_email),
             _define("phone_normalise", NoArgs, person.phone_normalise),
+            _define("email_local_part", NoArgs, person.email_local_part),
             _define("split_name", person.SplitNameArgs, person.split_name),
             _define("join_name", person.JoinNameArgs, person.join_name),
             _define("iso_datetime_to_unix", temporal.IsoToUnixArgs, temporal.iso_datetime_to_unix),

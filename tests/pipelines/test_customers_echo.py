@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zoho_cscart_sync.pipelines.customers_echo import cscart_row_after_write, zoho_record_after_upsert
+from zoho_cscart_sync.pipelines.customers import cscart_row_after_write, zoho_record_after_upsert
 
 
 def test_cscart_row_has_only_list_fields_with_billing_fallbacks():

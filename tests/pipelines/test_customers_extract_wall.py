@@ -10,8 +10,9 @@ import pytest
 
 from zoho_cscart_sandbox.demo import sandbox_connections
 from zoho_cscart_sync.pipeline import RunContext
-from zoho_cscart_sync.pipelines import customers_z2c
-from zoho_cscart_sync.pipelines.customers_run import CustomersRun
+from zoho_cscart_sync.kit.context import EntityRun
+from zoho_cscart_sync.kit.extract import extract
+from zoho_cscart_sync.pipelines.customers import CUSTOMERS
 from zoho_cscart_sync.sync.staging import read_staged_records
 from zoho_cscart_sync.tenants import load_tenant
 from zoho_cscart_sync.windows import RunWindow, WindowMode
@@ -32,10 +33,10 @@ def test_full_refresh_extract_reads_every_contact_past_2000(sandbox, monkeypatch
     window = RunWindow(since=None, until=datetime.now(timezone.utc), mode=WindowMode.FULL_REFRESH)
     ctx = RunContext(tenant, "customers", "zoho_to_cscart", window, "wall_test", False, SAMPLE_TENANTS)
     before = sandbox.counters()
-    extracted = customers_z2c.extract(CustomersRun(ctx))
+    extracted = extract(EntityRun(CUSTOMERS, ctx))
     calls = {k: v - before.get(k, 0) for k, v in sandbox.counters().items()}
 
-    ids = [row["id"] for row in read_staged_records(extracted["contacts"])]
+    ids = [row["id"] for row in read_staged_records(extracted["streams"]["contacts"])]
     assert len(ids) == len(set(ids)) == 2300 - 1  # the seed keeps one contact in the recycle bin
     assert calls["GET /crm/v8/Contacts"] == 12  # ceil(2299 / 200) pages: 10 by page number, 2 by page_token
-    assert extracted["accounts"]["records"] == 30
+    assert extracted["streams"]["accounts"]["records"] == 30

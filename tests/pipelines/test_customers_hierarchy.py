@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from zoho_cscart_sync.pipelines.hierarchy import CYCLE, account_depths, contact_anchor
+from zoho_cscart_sync.kit.hierarchy import CYCLE, account_depths
+from zoho_cscart_sync.pipelines.customers import contact_anchor
 
 
 def test_three_levels_and_a_deeper_chain_load_parents_first():

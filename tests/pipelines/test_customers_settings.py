@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from zoho_cscart_sync.pipelines.customers_settings import CustomersSettingsError, customers_settings
-from zoho_cscart_sync.tenants import load_tenant, parse_tenant
+from zoho_cscart_sync.kit.context import EntitySettingsError as CustomersSettingsError
+from zoho_cscart_sync.kit.context import entity_settings
+from zoho_cscart_sync.pipelines.customers import CUSTOMERS, CustomersSettings
+from zoho_cscart_sync.tenants import TenantConfig, load_tenant, parse_tenant
+
+
+def customers_settings(tenant: TenantConfig, tenants_dir: Path | None = None) -> CustomersSettings:
+    settings = entity_settings(CUSTOMERS, tenant, tenants_dir)
+    assert isinstance(settings, CustomersSettings)
+    return settings
+
 
 SAMPLE_TENANTS = Path(__file__).resolve().parents[2] / "include" / "tenants"
 
@@ -25,9 +34,10 @@ def _tenant(kind: str, settings: dict, master: str = "zoho"):
 
 
 def test_sample_tenants():
-    store = customers_settings(load_tenant(SAMPLE_TENANTS, "acme_store"), SAMPLE_TENANTS)
+    acme = load_tenant(SAMPLE_TENANTS, "acme_store")
+    store = customers_settings(acme, SAMPLE_TENANTS)
     assert (store.import_sub_accounts, store.cscart_customers_to, store.also_to_books) == (True, "contacts", True)
-    assert (store.on_zoho_delete, store.master) == ("deactivate", "zoho")
+    assert (store.on_zoho_delete, acme.entities["customers"].master) == ("deactivate", "zoho")
     vendor = customers_settings(load_tenant(SAMPLE_TENANTS, "northwind_vendor"), SAMPLE_TENANTS)
     assert vendor.import_sub_accounts is False
 
@@ -36,7 +46,7 @@ def test_defaults_depend_on_the_tenant_kind():
     assert customers_settings(_tenant("store", {})).import_sub_accounts is True
     assert customers_settings(_tenant("vendor", {})).import_sub_accounts is False
     assert customers_settings(_tenant("vendor", {"import_sub_accounts": True})).import_sub_accounts is True
-    assert customers_settings(_tenant("store", {}, master="cscart")).master == "cscart"
+    assert _tenant("store", {}, master="cscart").entities["customers"].master == "cscart"
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,6 @@ class FakeCsCart:
 def test_create_costs_one_call_when_the_email_is_new():
     hook = FakeCsCart()
     writer = CsCartUserWriter(hook, tenant="t")
-    assert writer.find_by_natural_key("email", "new@example.com") is None  # no lookup before creating
     user_id = writer.create({"email": "new@example.com", "user_type": "C", "company_id": "0"})
     assert hook.calls == ["POST"] and hook.users[user_id]["email"] == "new@example.com"
 
@@ -95,7 +94,24 @@ def test_a_vendor_tenant_never_adopts_another_vendors_customer():
         CsCartUserWriter(hook, tenant="t", company_id=2).create(
             {"email": "a@b.example", "user_type": "C", "company_id": "2"}
         )
-    assert "company_id 1" in caught.value.reason and hook.users["5"]["company_id"] == "1"
+    assert "customer of company 1" in caught.value.reason and hook.users["5"]["company_id"] == "1"
+    assert hook.calls == ["POST", "GET"]  # refused and looked up; never adopted (no PUT)
+
+
+def test_a_vendor_tenant_never_adopts_a_marketplace_customer():
+    hook = FakeCsCart(users={"5": {"user_id": "5", "email": "a@b.example", "user_type": "C", "company_id": "0"}})
+    with pytest.raises(RecordRejected) as caught:
+        CsCartUserWriter(hook, tenant="t", company_id=2).create(
+            {"email": "a@b.example", "user_type": "C", "company_id": "2", "firstname": "Renamed"}
+        )
+    assert "customer of the marketplace (company 0)" in caught.value.reason
+    assert "PUT" not in hook.calls and hook.users["5"]["company_id"] == "0" and "firstname" not in hook.users["5"]
+
+
+def test_an_update_never_sends_company_id():
+    hook = FakeCsCart(users={"5": {"user_id": "5", "email": "a@b.example", "user_type": "C", "company_id": "0"}})
+    CsCartUserWriter(hook, tenant="t").update("5", {"email": "a@b.example", "company_id": "3", "firstname": "A"})
+    assert hook.users["5"]["company_id"] == "0" and hook.users["5"]["firstname"] == "A"
 
 
 @pytest.mark.parametrize("applied", [True, False])

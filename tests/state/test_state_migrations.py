@@ -46,8 +46,8 @@ def test_migrate_is_idempotent(store: StateStore) -> None:
     assert _applied_versions(store) == list(range(1, LATEST_VERSION + 1))
 
 
-def test_upgrade_from_previous_version_keeps_data(store: StateStore, store_target: Any) -> None:
-    previous = LATEST_VERSION - 1
+def test_upgrade_from_version_1_keeps_data(store: StateStore, store_target: Any) -> None:
+    previous = 1
     assert store.migrate(target_version=previous) == previous
     assert "zcs_links" not in _table_names(store, store_target.schema)
     # Rows written by the previous version, straight into its tables.
@@ -72,6 +72,28 @@ def test_upgrade_from_previous_version_keeps_data(store: StateStore, store_targe
         assert upgraded.get_token("zoho:acme_store") == token
         link = upgraded.save_link("acme_store", "customers", zoho_id="z1", cscart_id="c1", run_id="new")
         assert link.zoho_id == "z1"
+    finally:
+        upgraded.close()
+
+
+def test_upgrade_from_version_2_keeps_quarantine_entries(store: StateStore, store_target: Any) -> None:
+    assert store.migrate(target_version=2) == 2
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO zcs_quarantine (tenant, entity, direction, source_id, reason, stage, field, run_id, "
+                "attempts, first_seen, last_seen, resolved_at) VALUES ('acme_store', 'customers', 'zoho_to_cscart', "
+                "'z1', 'old failure', 'load', NULL, 'old', 2, :t, :t, NULL)"
+            ),
+            {"t": T0},
+        )
+    upgraded = store_target.open()
+    try:
+        entries = upgraded.open_quarantine("acme_store", "customers", "zoho_to_cscart")
+        assert upgraded.schema_version() == LATEST_VERSION
+        entry = entries["z1"]
+        # An entry from before kinds existed is retried every run, as it was before the upgrade.
+        assert (entry.reason, entry.attempts, entry.kind, entry.content_hash) == ("old failure", 2, "transient", None)
     finally:
         upgraded.close()
 

@@ -55,8 +55,8 @@ class HangingStateStore:
         self.hang_after_link = hang_after_link
         self.saved = 0
 
-    def save_link(self, *args: Any, **kwargs: Any) -> RecordLink:
-        link = self._store.save_link(*args, **kwargs)
+    def record_write(self, *args: Any, **kwargs: Any) -> RecordLink:
+        link = self._store.record_write(*args, **kwargs)
         self.saved += 1
         if self.saved == self.hang_after_link:
             _hang(str(link.zoho_id))

@@ -10,9 +10,9 @@ import pytest
 from tests.sync.sync_test_support import CsCartUsersWriter, customer, linked
 from zoho_cscart_sandbox.handle import SandboxHandle
 from zoho_cscart_sync.state import StateStore
-from zoho_cscart_sync.sync.echo import echo_ids, is_echo, project
 from zoho_cscart_sync.sync.hashing import content_hash
 from zoho_cscart_sync.sync.load import LoadJob, load_records, run_load_stage
+from zoho_cscart_sync.sync.records import MappedRecord
 from zoho_cscart_sync.sync.report import RunReport
 from zoho_cscart_sync.sync.staging import StagingArea, read_staged_records
 
@@ -212,26 +212,45 @@ def test_dry_run_writes_nothing_and_stages_the_payloads(
     assert (counts.created, counts.updated, counts.unchanged) == (2, 1, 0)
 
 
-def test_written_record_read_back_is_recognised_as_an_echo(
+def test_each_write_stores_its_echo_hash_with_its_link(
     sandbox_clean: SandboxHandle, cscart_users: CsCartUsersWriter, state: StateStore
 ) -> None:
+    """The echo hash (what the opposite direction will read back) is stored by the same write as the link."""
+    calls: list[tuple[str, str, bool]] = []
+
+    def read_back_hash(record: MappedRecord, target_id: str, *, created: bool) -> str:
+        calls.append((record.source_id, target_id, created))
+        user = cscart_users.get_user(target_id)
+        return content_hash({name: user[name] for name in record.payload if name in user})
+
     record = customer(1)
-    load_records([record], job=_job("run-1"), writer=cscart_users, state=state, report=RunReport(TENANT, "run-1"))
-    link = state.get_link(TENANT, "customers", zoho_id=record.source_id)
-    assert link is not None
-    cscart_id = link.cscart_id or ""
+    load_records(
+        [record],
+        job=_job("run-1"),
+        writer=cscart_users,
+        state=state,
+        report=RunReport(TENANT, "run-1"),
+        echo=read_back_hash,
+    )
+    link = linked(state, TENANT, zoho_id=record.source_id)
+    user = cscart_users.get_user(link.cscart_id or "")
+    assert calls == [(record.source_id, link.cscart_id, True)]
+    assert link.hash_to_cscart == content_hash(record.payload)
+    assert link.hash_to_zoho == content_hash({name: user[name] for name in record.payload if name in user})
 
-    # The opposite direction reads the user back from CS-Cart and projects it onto the fields we write there.
-    written_fields = record.payload.keys()
-    read_back = project(cscart_users.get_user(cscart_id), written_fields)
-    assert is_echo(state, TENANT, "customers", system="cscart", record_id=cscart_id, content=read_back)
-    assert echo_ids(state, TENANT, "customers", system="cscart", contents={cscart_id: read_back}) == {cscart_id}
-
-    # A shop-side edit is not an echo: it must travel to Zoho.
-    cscart_users.update(cscart_id, {"firstname": "EditedInShop"})
-    read_back = project(cscart_users.get_user(cscart_id), written_fields)
-    assert not is_echo(state, TENANT, "customers", system="cscart", record_id=cscart_id, content=read_back)
-    assert echo_ids(state, TENANT, "customers", system="cscart", contents={cscart_id: read_back}) == set()
+    # An update is read back too (created=False); an unchanged record is neither written nor read back.
+    renamed = customer(1, firstname="Renamed")
+    for run_id in ("run-2", "run-3"):
+        load_records(
+            [renamed],
+            job=_job(run_id),
+            writer=cscart_users,
+            state=state,
+            report=RunReport(TENANT, run_id),
+            echo=read_back_hash,
+        )
+    assert calls[1:] == [(record.source_id, link.cscart_id, False)]
+    assert linked(state, TENANT, zoho_id=record.source_id).hash_to_zoho != link.hash_to_zoho
 
 
 def test_load_stage_reads_staged_records_and_reports(

@@ -269,3 +269,69 @@ def test_several_loads_into_one_report_keep_the_latest_quarantine_backlog(any_st
     target.fail_with = None
     load_records([customer(1)], job=_job(), writer=target, state=any_state, report=report)
     assert (row.failed, row.quarantined, row.created) == (2, 1, 1)
+
+
+def test_create_then_adopt_creates_without_looking_up_unless_an_earlier_create_was_interrupted(
+    any_state: StateStore,
+) -> None:
+    target = MemoryTarget()
+    job = _job(write="create_then_adopt")
+    load_records([customer(1)], job=job, writer=target, state=any_state, report=RunReport(TENANT, "r"))
+    assert target.calls == ["create"]  # the target refuses a duplicate e-mail itself: no look-up needed
+
+    # An intent left by an interrupted attempt: this create may have landed, so it is looked up first.
+    any_state.mark_pending(TENANT, "customers", "zoho_to_cscart", customer(2).source_id, "r0", "load-2@example.com")
+    target.records["77"] = dict(customer(2).payload)
+    target.calls.clear()
+    counts = load_records([customer(2)], job=job, writer=target, state=any_state, report=RunReport(TENANT, "r"))
+    assert target.calls == ["find", "update"] and counts.linked_existing == 1
+    assert linked(any_state, TENANT, zoho_id=customer(2).source_id).cscart_id == "77"
+
+
+def test_an_ambiguous_write_is_quarantined_as_transient_and_the_load_goes_on(any_state: StateStore) -> None:
+    from zoho_cscart_sync.http.errors import AmbiguousWriteError
+
+    class FlakyTarget(MemoryTarget):
+        def create(self, payload: Mapping[str, Any]) -> str:
+            if payload["email"] == customer(1).payload["email"]:
+                self.calls.append("create")
+                raise AmbiguousWriteError("timed out", tenant=TENANT, conn_id="c", api="cscart")
+            return super().create(payload)
+
+    target = FlakyTarget()
+    counts = load_records(
+        [customer(1), customer(2)], job=_job(), writer=target, state=any_state, report=RunReport(TENANT, "r")
+    )
+    assert (counts.failed, counts.created, counts.new_failures) == (1, 1, 1)
+    [entry] = any_state.list_quarantine(TENANT, "customers", "zoho_to_cscart")
+    assert (entry.source_id, entry.kind) == (customer(1).source_id, "transient")
+    # Its intent stays, so the next run looks it up before creating it again.
+    assert [p.source_id for p in any_state.list_pending(TENANT, "customers", "zoho_to_cscart")] == [
+        customer(1).source_id
+    ]
+
+
+def test_a_run_of_transient_failures_means_the_target_is_down_and_stops_the_load(any_state: StateStore) -> None:
+    from zoho_cscart_sync.http.errors import RetryableApiError
+
+    target = MemoryTarget()
+    target.fail_with = RetryableApiError("HTTP 503", tenant=TENANT, conn_id="c", api="cscart")
+    with pytest.raises(RuntimeError, match="in a row failed transiently"):
+        load_records(
+            [customer(i) for i in range(10)], job=_job(), writer=target, state=any_state, report=RunReport(TENANT, "r")
+        )
+    assert target.calls.count("create") == 5
+
+
+def test_a_rejected_record_is_quarantined_as_content_with_its_source_hash(any_state: StateStore) -> None:
+    target = MemoryTarget()
+    target.fail_with = RecordRejected("First_Name is longer than 40", field="First_Name")
+    record = dataclasses.replace(customer(1), source_hash="sha256:source")
+    load_records([record], job=_job(), writer=target, state=any_state, report=RunReport(TENANT, "r"))
+    [entry] = any_state.list_quarantine(TENANT, "customers", "zoho_to_cscart")
+    assert (entry.kind, entry.content_hash, entry.field, entry.first_run_id) == (
+        "content",
+        "sha256:source",
+        "First_Name",
+        "run-1",
+    )

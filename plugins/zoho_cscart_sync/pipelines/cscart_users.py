@@ -3,8 +3,13 @@
 Cheapest duplicate-safe create: CS-Cart itself refuses a second user with the same e-mail (HTTP 400, "The
 username or email you have chosen already exists"), so a record that is not linked yet is created *first*
 and only a refused create costs a lookup by e-mail, after which the existing user is adopted and updated.
-Looking every record up before creating it would double the calls of a first sync for nothing. A dry run
-writes nothing, so it looks up by e-mail instead (``lookup_before_create``).
+Looking every record up before creating it would double the calls of a first sync for nothing (the kit's
+``create_then_adopt`` strategy: the load loop looks up first only for a dry run or an interrupted create).
+
+**Vendor isolation.** A vendor tenant never writes a user outside its ``company_id``: a match by e-mail that
+belongs to another company — including marketplace-wide customers (company 0) — is refused ("e-mail belongs
+to a customer of company N") and quarantined, never adopted. No update (adoption or not) sends ``company_id``:
+on a real store that would move a shared customer into the vendor.
 """
 
 from __future__ import annotations
@@ -45,14 +50,13 @@ class CustomersAccessError(PermissionError):
 class CsCartUserWriter:
     """Find, create, update and deactivate CS-Cart customers of one tenant.
 
-    ``company_id`` (vendor tenants) restricts adoption to customers of that vendor or marketplace-wide ones
-    (company_id 0): another vendor's customer is never touched.
+    ``company_id`` (vendor tenants) restricts adoption to customers of that very company: another vendor's
+    or a marketplace-wide customer is never touched.
     """
 
     hook: CsCartHook
     tenant: str
     company_id: int | None = None
-    lookup_before_create: bool = False
     label: str = "cscart /api/users"
     adopted: int = 0
     #: user id -> the row as it was before this run adopted it (a PUT keeps the fields it does not send).
@@ -61,7 +65,7 @@ class CsCartUserWriter:
 
     # -- TargetWriter ------------------------------------------------------------------------------
     def find_by_natural_key(self, key_kind: str, key_value: str) -> str | None:
-        if key_kind != "email" or not self.lookup_before_create:
+        if key_kind != "email":
             return None
         found = self.find_customer(key_value)
         return found["user_id"] if found else None
@@ -94,7 +98,14 @@ class CsCartUserWriter:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
+    def read(self, target_id: str) -> dict[str, Any] | None:
+        """The user as CS-Cart holds it now (conflict checks), None when it no longer exists."""
+        self._count("GET")
+        return self.hook.get(USERS, target_id)
+
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
+        # An update never moves a user between companies (see the module docstring).
+        payload = {key: value for key, value in payload.items() if key != "company_id"}
         try:
             self._count("PUT")
             self.hook.update(USERS, target_id, payload)
@@ -133,10 +144,11 @@ class CsCartUserWriter:
             return None
         found = matches[0]
         owner = str(found.get("company_id") or "0")
-        if self.company_id is not None and owner not in ("0", str(self.company_id)):
+        if self.company_id is not None and owner != str(self.company_id):
+            whose = "the marketplace (company 0)" if owner == "0" else f"company {owner}"
             raise RecordRejected(
-                f"CS-Cart customer {found['user_id']} with this e-mail belongs to vendor company_id {owner}, "
-                f"not to this tenant's company_id {self.company_id}",
+                f"e-mail belongs to a customer of {whose}: CS-Cart user {found['user_id']} is outside this "
+                f"vendor tenant's company_id {self.company_id}, so it is neither adopted nor changed",
                 field="email",
             )
         return found

@@ -147,6 +147,17 @@ def _v2_id_map_quarantine_and_run_stats(connection: Connection) -> None:
     md.create_all(connection, checkfirst=False)
 
 
+def _v3_quarantine_kinds(connection: Connection) -> None:
+    # ADD COLUMN with a constant default is a metadata-only change on both back-ends (no table rewrite).
+    for statement in (
+        "ALTER TABLE {table} ADD COLUMN kind VARCHAR(20) DEFAULT 'transient' NOT NULL",
+        "ALTER TABLE {table} ADD COLUMN content_hash VARCHAR(128)",
+        "ALTER TABLE {table} ADD COLUMN first_run_id VARCHAR(250)",
+    ):
+        # An optional PostgreSQL state schema is first on the search_path (engine.py), so the bare name resolves.
+        connection.execute(sa.text(statement.format(table="zcs_quarantine")))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "watermarks and token cache", _v1_watermarks_and_token_cache),
     Migration(
@@ -154,6 +165,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "id map, natural keys, pending writes, quarantine, run statistics",
         _v2_id_map_quarantine_and_run_stats,
     ),
+    Migration(3, "quarantine kinds: content / transient / waiting, content hash, first run", _v3_quarantine_kinds),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -62,3 +62,10 @@ class QuarantineEntry:
     first_seen: datetime
     last_seen: datetime
     resolved_at: datetime | None
+    kind: str = "transient"
+    """``content``: refused for its content, waits for its source to change (or an operator's retry);
+    ``transient``: retried on every run; ``waiting``: waits for a prerequisite record, checked every run."""
+    content_hash: str | None = None
+    """Hash of the source content a ``content`` failure was refused with."""
+    first_run_id: str | None = None
+    """The run that opened this quarantine episode: in that run the failure is new."""

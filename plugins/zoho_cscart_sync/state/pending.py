@@ -49,6 +49,20 @@ def mark_pending(
     )
 
 
+def clear_pending_many(connection: Connection, tenant: str, entity: str, direction: str, source_ids: list[str]) -> None:
+    """Remove the marks of ``source_ids`` (no error for ids without one)."""
+    if not source_ids:
+        return
+    connection.execute(
+        sa.delete(pending_writes).where(
+            pending_writes.c.tenant == tenant,
+            pending_writes.c.entity == entity,
+            pending_writes.c.direction == direction,
+            pending_writes.c.source_id.in_(source_ids),
+        )
+    )
+
+
 def clear_pending(connection: Connection, tenant: str, entity: str, direction: str, source_id: str) -> None:
     """Remove the mark (no error when there is none)."""
     connection.execute(

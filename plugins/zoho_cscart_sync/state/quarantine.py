@@ -31,6 +31,8 @@ def quarantine(
     field: str | None,
     run_id: str,
     now: datetime,
+    kind: str = "transient",
+    content_hash: str | None = None,
 ) -> None:
     """Record a failure. A repeat failure counts one more attempt and keeps first_seen; a failure after
     the entry was resolved opens a new episode (attempts 1, first_seen now)."""
@@ -47,6 +49,9 @@ def quarantine(
         first_seen=now,
         last_seen=now,
         resolved_at=None,
+        kind=kind,
+        content_hash=content_hash,
+        first_run_id=run_id,
     )
     still_open = quarantine_table.c.resolved_at.is_(None)
     connection.execute(
@@ -61,8 +66,32 @@ def quarantine(
                 "first_seen": sa.case((still_open, quarantine_table.c.first_seen), else_=insert.excluded.first_seen),
                 "last_seen": insert.excluded.last_seen,
                 "resolved_at": None,
+                "kind": insert.excluded.kind,
+                "content_hash": insert.excluded.content_hash,
+                "first_run_id": sa.case(
+                    (still_open, quarantine_table.c.first_run_id), else_=insert.excluded.first_run_id
+                ),
             },
         )
+    )
+
+
+def resolve_many(
+    connection: Connection, tenant: str, entity: str, direction: str, source_ids: list[str], now: datetime
+) -> None:
+    """Close the open entries of ``source_ids`` (no error for ids without one)."""
+    if not source_ids:
+        return
+    connection.execute(
+        sa.update(quarantine_table)
+        .where(
+            quarantine_table.c.tenant == tenant,
+            quarantine_table.c.entity == entity,
+            quarantine_table.c.direction == direction,
+            quarantine_table.c.source_id.in_(source_ids),
+            quarantine_table.c.resolved_at.is_(None),
+        )
+        .values(resolved_at=now)
     )
 
 
@@ -127,6 +156,9 @@ def list_entries(
             first_seen=row.first_seen,
             last_seen=row.last_seen,
             resolved_at=row.resolved_at,
+            kind=row.kind,
+            content_hash=row.content_hash,
+            first_run_id=row.first_run_id,
         )
         for row in connection.execute(statement)
     ]

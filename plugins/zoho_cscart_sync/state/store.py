@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONN_ID = "zoho_cscart_state"
 DEFAULT_SQLITE_FILENAME = "zoho_cscart_state.db"
 DEFAULT_TOKEN_LOCK_TIMEOUT_SECONDS = 120.0
+QUARANTINE_KINDS = ("content", "transient", "waiting")
 
 Clock = Callable[[], datetime]
 
@@ -319,6 +320,73 @@ class StateStore:
                     now=self._clock(),
                 )
 
+        return self._retry_link_race(attempt, tenant, entity, zoho, cscart)
+
+    def record_write(
+        self,
+        tenant: str,
+        entity: str,
+        direction: str,
+        *,
+        source_id: str,
+        target_id: str,
+        target_hash: str,
+        echo_hash: str | None,
+        natural_keys: Mapping[str, str] | None,
+        flags: Iterable[str] | None,
+        run_id: str,
+    ) -> RecordLink:
+        """Everything a confirmed write leaves behind, in ONE transaction.
+
+        The link (both ids), the hash of what was written into the target, the echo hash (what the opposite
+        direction will compute when it reads the write back; None keeps the stored one), the natural keys and
+        flags; the pending-write intent is cleared and an open quarantine entry resolved. No crash point can
+        leave a written record linked but unprotected against echo, or resolved but unlinked.
+        """
+        from zoho_cscart_sync.directions import Direction
+
+        tenant, entity = _tenant_entity(tenant, entity)
+        way = Direction.parse(direction)
+        source = require_text(source_id, "source_id")
+        target = require_text(target_id, "target_id")
+        ids = {way.source: source, way.target: target}
+        hashes = {f"hash_to_{way.target}": target_hash, f"hash_to_{way.source}": echo_hash}
+        keys = None if natural_keys is None else links.normalise_natural_keys(natural_keys)
+        flag_set = None if flags is None else frozenset(flags)
+        if flag_set is not None:
+            links.encode_flags(flag_set)
+        run_id = require_text(run_id, "run_id")
+
+        def attempt() -> RecordLink:
+            now = self._clock()
+            with self._write() as connection:
+                link = links.save_link(
+                    connection,
+                    tenant,
+                    entity,
+                    zoho_id=ids["zoho"],
+                    cscart_id=ids["cscart"],
+                    natural_key_values=keys,
+                    hash_to_cscart=hashes["hash_to_cscart"],
+                    hash_to_zoho=hashes["hash_to_zoho"],
+                    flags=flag_set,
+                    run_id=run_id,
+                    now=now,
+                )
+                pending.clear_pending(connection, tenant, entity, way.value, source)
+                quarantine_records.resolve(connection, tenant, entity, way.value, source, now)
+                return link
+
+        return self._retry_link_race(attempt, tenant, entity, ids["zoho"], ids["cscart"])
+
+    def _retry_link_race(
+        self,
+        attempt: Callable[[], RecordLink],
+        tenant: str,
+        entity: str,
+        zoho: str | None,
+        cscart: str | None,
+    ) -> RecordLink:
         try:
             return attempt()
         except IntegrityError:
@@ -399,6 +467,39 @@ class StateStore:
                 self._clock(),
             )
 
+    def mark_pending_many(
+        self, tenant: str, entity: str, direction: str, intents: Mapping[str, str | None], run_id: str
+    ) -> None:
+        """Mark several creates (source id -> natural key) as about to be sent, in one transaction."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        run_id = require_text(run_id, "run_id")
+        if not intents:
+            return
+        now = self._clock()
+        with self._write() as connection:
+            for source_id, natural_key in intents.items():
+                pending.mark_pending(
+                    connection,
+                    tenant,
+                    entity,
+                    direction,
+                    require_text(source_id, "source_id"),
+                    run_id,
+                    None if natural_key is None else require_text(natural_key, "natural_key"),
+                    now,
+                )
+
+    def clear_pending_many(self, tenant: str, entity: str, direction: str, source_ids: Iterable[str]) -> None:
+        """Drop the intents of ``source_ids`` in one transaction (creates refused or found unnecessary)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        ids = [require_text(value, "source_id") for value in source_ids]
+        if not ids:
+            return
+        with self._write() as connection:
+            pending.clear_pending_many(connection, tenant, entity, direction, ids)
+
     def clear_pending(self, tenant: str, entity: str, direction: str, source_id: str) -> None:
         """The write for ``source_id`` is confirmed (its link is saved)."""
         tenant, entity = _tenant_entity(tenant, entity)
@@ -426,8 +527,16 @@ class StateStore:
         stage: str,
         run_id: str,
         field: str | None = None,
+        kind: str = "transient",
+        content_hash: str | None = None,
     ) -> None:
-        """Park a failed record: attempts += 1, first_seen kept, last_seen now; retried on later runs."""
+        """Park a failed record: attempts += 1, first_seen kept, last_seen now.
+
+        ``kind`` says when it is tried again (see :class:`QuarantineEntry`): ``content`` failures carry the
+        ``content_hash`` of the source they failed with and wait until it changes.
+        """
+        if kind not in QUARANTINE_KINDS:
+            raise ValueError(f"quarantine kind must be one of {', '.join(QUARANTINE_KINDS)}, got {kind!r}")
         tenant, entity = _tenant_entity(tenant, entity)
         require_direction(direction)
         with self._write() as connection:
@@ -442,7 +551,21 @@ class StateStore:
                 field=None if field is None else require_text(field, "field"),
                 run_id=require_text(run_id, "run_id"),
                 now=self._clock(),
+                kind=kind,
+                content_hash=content_hash,
             )
+
+    def open_quarantine(self, tenant: str, entity: str, direction: str) -> dict[str, QuarantineEntry]:
+        """Open quarantine entries of one pair and direction, keyed by source id."""
+        return {entry.source_id: entry for entry in self.list_quarantine(tenant, entity, direction)}
+
+    def resolve_quarantine_many(self, tenant: str, entity: str, direction: str, source_ids: Iterable[str]) -> None:
+        """Close the open entries of ``source_ids`` in one transaction."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        ids = [require_text(value, "source_id") for value in source_ids]
+        with self._write() as connection:
+            quarantine_records.resolve_many(connection, tenant, entity, direction, ids, self._clock())
 
     def resolve_quarantine(self, tenant: str, entity: str, direction: str, source_id: str) -> None:
         """The record synced (or an operator dealt with it): close its open entry, keeping the history."""

@@ -127,6 +127,11 @@ quarantine = sa.Table(
     sa.Column("first_seen", UtcDateTime, nullable=False),
     sa.Column("last_seen", UtcDateTime, nullable=False),
     sa.Column("resolved_at", UtcDateTime, nullable=True),
+    # v3: why it waits (content | transient | waiting), the source content it failed with, and the run that
+    # opened the episode (a failure is "new" in that run only).
+    sa.Column("kind", sa.String(20), nullable=False, server_default="transient"),
+    sa.Column("content_hash", sa.String(HASH), nullable=True),
+    sa.Column("first_run_id", sa.String(RUN_ID), nullable=True),
 )
 
 run_stats = sa.Table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-DIRECTIONS = ("zoho_to_cscart", "cscart_to_zoho")
+from zoho_cscart_sync.directions import DIRECTIONS
 
 
 def require_text(value: object, what: str) -> str:

@@ -7,12 +7,21 @@ For each mapped record, in order:
 2. **Linked**: the target id is known, so the record is updated.
 3. **Not linked**: the natural key (e-mail, SKU, order reference) is first checked against the ID map (another
    source record already owning it is a conflict and is quarantined, never guessed), then looked up in the
-   target; a match is adopted and updated, so nothing is created twice. Only then is the record created, with
-   a *pending-write intent* stored before the create and the link stored after it. If the task is killed
-   between the two, the retry finds the pending intent, looks the record up by natural key and adopts it.
-4. A record the target rejects (:class:`RecordRejected`) or that conflicts in the ID map is quarantined with
-   its reason and field, and the loop goes on. A record in quarantine that now loads (or is found already in
-   sync) is resolved. Any other exception stops the load, because it would fail every record.
+   target (how, is the target's write strategy: ``find_then_create`` looks first, ``create_then_adopt`` lets
+   the target refuse a duplicate and then adopts, ``batch_upsert`` lets the target match); a match is adopted
+   and updated, so nothing is created twice. *Pending-write intents* for the creates of a chunk of records
+   are stored in one transaction before any of them is sent. If the task is killed before a create's link is
+   stored, the retry finds the intent and looks the record up by natural key before creating anything.
+4. Every confirmed write is recorded in ONE state transaction (:meth:`StateStore.record_write`): the link,
+   the hash of what was written, the *echo hash* (what the opposite direction will compute when it reads the
+   write back, given by ``echo``), natural keys and flags, the intent cleared, the quarantine entry resolved.
+   No crash point leaves a written record half-known.
+5. A record the target rejects (:class:`RecordRejected`) or that conflicts in the ID map is quarantined as a
+   *content* failure (with the hash of its source, so it waits until the source changes); a write still
+   ambiguous after the writer's own look-up, or a transient error that outlived the hook's retries, is
+   quarantined as *transient* (retried next run, its intent kept so that run looks it up first). The loop goes
+   on with the next record. Any other exception, or :data:`MAX_CONSECUTIVE_TRANSIENT` transient failures in
+   a row (the target is down, not one record unlucky), stops the load.
 
 ``dry_run`` takes the same decisions, with the same reads, and counts them in the same report, but makes no
 target write and no state write; the payloads that would be sent go to staging and are referenced from the
@@ -26,12 +35,14 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, Literal, Protocol
 
+from zoho_cscart_sync.directions import Direction
+from zoho_cscart_sync.http.errors import AmbiguousWriteError, RetryableApiError
 from zoho_cscart_sync.state.errors import LinkConflictError, NaturalKeyConflictError
 from zoho_cscart_sync.state.models import RecordLink
 from zoho_cscart_sync.sync.hashing import content_hash
-from zoho_cscart_sync.sync.records import MappedRecord, direction_sides
+from zoho_cscart_sync.sync.records import MappedRecord
 from zoho_cscart_sync.sync.report import DirectionCounts, RunReport
 from zoho_cscart_sync.sync.staging import StagedRef, StageWriter, StagingArea, read_staged_records
 from zoho_cscart_sync.sync.state_protocol import SyncStateStore
@@ -43,6 +54,17 @@ LINK_LOOKUP_BATCH = 200
 """Records whose links are read from the state store in one query."""
 
 LOAD_STAGE = "load"
+
+MAX_CONSECUTIVE_TRANSIENT = 5
+"""Transient per-record failures in a row after which the target is taken to be down and the load stops."""
+
+WriteStrategy = Literal["batch_upsert", "create_then_adopt", "find_then_create"]
+
+
+class EchoHasher(Protocol):
+    """After a confirmed write: the hash the opposite direction will compute when it reads the write back."""
+
+    def __call__(self, record: MappedRecord, target_id: str, *, created: bool) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,8 @@ class LoadJob:
     run_id: str
     match_key: str | None
     dry_run: bool = False
+    write: WriteStrategy = "find_then_create"
+    """How an unlinked record is matched in the target (ignored for batch-upsert writers, which match)."""
 
     @property
     def context(self) -> str:
@@ -81,19 +105,22 @@ def load_records(
     state: SyncStateStore,
     report: RunReport,
     would_send: StageWriter | None = None,
+    echo: EchoHasher | None = None,
 ) -> DirectionCounts:
     """Load mapped records idempotently; returns this load's counters (also added to ``report``).
 
     :param would_send: dry run only: where the payloads that would be sent are staged. The caller closes it
         and adds the reference to the report (:meth:`RunReport.add_would_send`).
+    :param echo: computes the echo hash stored with each write (two-way entities); None stores none.
     """
-    loop = _LoadLoop(job=job, writer=writer, state=state, report=report, would_send=would_send)
+    loop = _LoadLoop(job=job, writer=writer, state=state, report=report, would_send=would_send, echo=echo)
     started = time.monotonic()
     try:
         loop.run(records)
     finally:
         loop.counts.duration_s = time.monotonic() - started
         loop.counts.quarantined = len(loop.quarantine_backlog())
+        loop.counts.new_failures = len(loop.failed_now - loop.quarantined_before)
         row = report.counts(job.entity, job.direction)
         row.add(loop.counts)
         row.quarantined = loop.counts.quarantined  # this load read the backlog after any earlier one
@@ -132,8 +159,10 @@ def _chunks(records: Iterable[MappedRecord], size: int) -> Iterator[list[MappedR
 
 
 def _normalised_key(key_kind: str, value: str) -> str:
-    # E-mails are case-insensitive (the state store normalises them the same way); other keys are exact.
-    return value.strip().lower() if key_kind == "email" else value.strip()
+    from zoho_cscart_sync.state.natural_keys import normalise_natural_key
+
+    # One rule with the state store (e-mails case-insensitive), so a key claimed here is the key stored there.
+    return normalise_natural_key(key_kind, value)
 
 
 class _LoadLoop:
@@ -145,11 +174,14 @@ class _LoadLoop:
         state: SyncStateStore,
         report: RunReport,
         would_send: StageWriter | None,
+        echo: EchoHasher | None = None,
     ) -> None:
         if job.dry_run is False and would_send is not None:
             raise ValueError("would_send is only for dry runs")
         self.job = job
-        self.sides = direction_sides(job.direction)
+        self.sides = Direction.parse(job.direction)
+        self.echo = echo
+        self.consecutive_transient = 0
         self.writer = writer
         self.state = state
         self.report = report
@@ -158,20 +190,23 @@ class _LoadLoop:
         self.batch_writer = writer if isinstance(writer, BatchUpsertWriter) else None
         self.batch: list[_PlannedUpsert] = []
         self.batch_ids: set[str] = set()
-        # Source ids with a stored pending-write intent: left by an interrupted attempt, or marked by this one.
-        self.pending = {p.source_id for p in state.list_pending(job.tenant, job.entity, job.direction)}
+        # Source ids whose intent was left by an interrupted attempt: looked up in the target before a create.
+        self.interrupted = {p.source_id for p in state.list_pending(job.tenant, job.entity, job.direction)}
+        # Source ids with an intent stored now (interrupted ones, and those this run marked).
+        self.pending = set(self.interrupted)
         self.quarantined_before = set(state.quarantined_ids(job.tenant, job.entity, job.direction))
         self.failed_now: set[str] = set()
         self.resolved_now: set[str] = set()
         # Natural keys this run has decided to create or adopt but whose link is not stored yet (a dry run
         # stores nothing; a batch upsert stores links when the batch is flushed): source id by key.
         self.planned_keys: dict[str, str] = {}
-        if self.pending:
+        self.key_owners: dict[str, RecordLink] = {}
+        if self.interrupted:
             log.warning(
                 "%s: %d write(s) of an earlier attempt were interrupted; they are checked in the target "
                 "before anything is created",
                 job.context,
-                len(self.pending),
+                len(self.interrupted),
             )
 
     # -- driving -------------------------------------------------------------------------------------
@@ -179,9 +214,51 @@ class _LoadLoop:
     def run(self, records: Iterable[MappedRecord]) -> None:
         for chunk in _chunks(records, LINK_LOOKUP_BATCH):
             links = self._links_for(chunk)
-            for record in chunk:
-                self._load_one(record, links)
+            self.key_owners = self._key_owners_for(chunk)
+            marked = self._mark_chunk(chunk, links)
+            attempted: set[str] = set()
+            try:
+                for record in chunk:
+                    attempted.add(record.source_id)
+                    self._load_one(record, links)
+            finally:
+                # Intents of records never tried (the load stopped): nothing was sent for them.
+                self._clear_intents([source_id for source_id in marked if source_id not in attempted])
         self._flush_batch()
+
+    def _mark_chunk(self, chunk: list[MappedRecord], links: dict[str, RecordLink]) -> list[str]:
+        """Store the intents of every create this chunk may send, in one transaction, before any is sent."""
+        if self.job.dry_run:
+            return []
+        intents: dict[str, str | None] = {}
+        key_kind = self.job.match_key
+        for record in chunk:
+            link = links.get(record.source_id)
+            if record.skip_reason or record.source_id in self.pending:
+                continue
+            if link is not None and getattr(link, self.sides.target_id_field):
+                continue
+            intents[record.source_id] = record.natural_keys.get(key_kind) if key_kind else None
+        self.state.mark_pending_many(self.job.tenant, self.job.entity, self.job.direction, intents, self.job.run_id)
+        self.pending.update(intents)
+        return list(intents)
+
+    def _clear_intents(self, source_ids: list[str]) -> None:
+        ids = [source_id for source_id in source_ids if source_id in self.pending]
+        if not ids or self.job.dry_run:
+            return
+        self.state.clear_pending_many(self.job.tenant, self.job.entity, self.job.direction, ids)
+        self.pending.difference_update(ids)
+
+    def _key_owners_for(self, chunk: list[MappedRecord]) -> dict[str, RecordLink]:
+        """Links already claiming the natural keys of a chunk, in one query (keyed by normalised value)."""
+        key_kind = self.job.match_key
+        if not key_kind:
+            return {}
+        values = [record.natural_keys[key_kind] for record in chunk if record.natural_keys.get(key_kind)]
+        if not values:
+            return {}
+        return self.state.find_links_by_natural_keys(self.job.tenant, self.job.entity, key_kind, values)
 
     def quarantine_backlog(self) -> set[str]:
         return (self.quarantined_before - self.resolved_now) | self.failed_now
@@ -220,6 +297,10 @@ class _LoadLoop:
             self._fail(record, exc.reason, exc.field)
         except (LinkConflictError, NaturalKeyConflictError) as exc:
             self._fail(record, f"ID map conflict: {exc}", self.job.match_key)
+        except (AmbiguousWriteError, RetryableApiError) as exc:
+            self._transient_failure(record, exc)
+        else:
+            self.consecutive_transient = 0
 
     # -- decisions -----------------------------------------------------------------------------------
 
@@ -233,7 +314,7 @@ class _LoadLoop:
         key_kind = self.job.match_key
         key_value = record.natural_keys.get(key_kind) if key_kind else None
         if not key_kind or not key_value:
-            if record.source_id in self.pending:
+            if record.source_id in self.interrupted:
                 # The earlier create may or may not have reached the target and nothing identifies the
                 # record there: creating again could duplicate it, so an operator has to decide.
                 raise RecordRejected(
@@ -253,20 +334,28 @@ class _LoadLoop:
             )
         owner = self._key_owner(record, key_kind, key_value)
         target_id: str | None = getattr(owner, self.sides.target_id_field) if owner is not None else None
-        if target_id is None and (self.batch_writer is None or self.job.dry_run):
-            # A batch upsert matches on the natural key itself; everything else must look before creating.
+        if target_id is None and self._looks_before_create(record):
             self._count_call("find")
             target_id = self.writer.find_by_natural_key(key_kind, key_value)
             if target_id is not None:
                 self.counts.linked_existing += 1
-        if self.job.dry_run or self.batch_writer is not None:
-            # Otherwise the stored link itself claims the key before the next record is looked at.
-            self.planned_keys[normalised] = record.source_id
+        # The key owners were read once per chunk: keys this run claims are tracked here.
+        self.planned_keys[normalised] = record.source_id
         self._write(record, payload_hash, target_id, natural_key=key_value, links=links)
+
+    def _looks_before_create(self, record: MappedRecord) -> bool:
+        if self.job.dry_run:
+            return True  # nothing is written, so nothing can refuse a duplicate: look
+        if self.batch_writer is not None:
+            return False  # a batch upsert matches on the natural key itself
+        if self.job.write == "create_then_adopt":
+            # The target refuses a duplicate key; only an earlier create that may have landed needs a look.
+            return record.source_id in self.interrupted
+        return True
 
     def _key_owner(self, record: MappedRecord, key_kind: str, key_value: str) -> RecordLink | None:
         """The link already claiming the natural key; another source record owning it is a conflict."""
-        owner = self.state.find_link_by_natural_key(self.job.tenant, self.job.entity, key_kind, key_value)
+        owner = self.key_owners.get(_normalised_key(key_kind, key_value))
         if owner is not None:
             owner_source = getattr(owner, self.sides.source_id_field)
             if owner_source and owner_source != record.source_id:
@@ -303,42 +392,44 @@ class _LoadLoop:
             self._resolve(record)
             return
         if self.batch_writer is not None:
-            if target_id is None:
-                self._mark_pending(record, natural_key)
             self.batch.append(_PlannedUpsert(record, payload_hash, target_id, natural_key))
             self.batch_ids.add(record.source_id)
             if len(self.batch) >= self.batch_writer.max_batch_size:
                 self._flush_batch()
             return
         if target_id is None:
-            self._mark_pending(record, natural_key)
             self._count_call("create")
             try:
                 new_id = self.writer.create(record.payload)
             except RecordRejected:
                 # The target refused the create, so nothing exists there: the intent can go.
-                self._clear_pending(record)
+                self._clear_intents([record.source_id])
                 raise
-            links[record.source_id] = self._save_link(record, new_id, payload_hash)
-            self._clear_pending(record)
+            links[record.source_id] = self._record_write(record, new_id, payload_hash, created=True)
             self._count_outcome("created")
         else:
             self._count_call("update")
             self.writer.update(target_id, record.payload)
-            links[record.source_id] = self._save_link(record, target_id, payload_hash)
-            self._clear_pending(record)
+            links[record.source_id] = self._record_write(record, target_id, payload_hash, created=False)
             self._count_outcome("updated")
-        self._resolve(record)
+        self.resolved_now.add(record.source_id)
 
     def _flush_batch(self) -> None:
         if not self.batch or self.batch_writer is None:
             return
         batch, self.batch = self.batch, []
         self.batch_ids.clear()
-        self.planned_keys.clear()
         items = [UpsertItem(p.record.source_id, p.record.payload, p.target_id) for p in batch]
         self._count_call("upsert")
-        outcomes = self.batch_writer.upsert_batch(items)
+        try:
+            outcomes = self.batch_writer.upsert_batch(items)
+        except (AmbiguousWriteError, RetryableApiError) as exc:
+            # An upsert matches on the natural key, so sending the batch again next run is safe.
+            for planned in batch:
+                self._transient_failure(planned.record, exc, count_towards_outage=False)
+            self._note_transient(exc)
+            return
+        self.consecutive_transient = 0
         if [o.source_id for o in outcomes] != [item.source_id for item in items]:
             raise RuntimeError(
                 f"{self.job.context}: {self.writer.label} answered a batch of {len(items)} with "
@@ -346,53 +437,56 @@ class _LoadLoop:
             )
         for planned, outcome in zip(batch, outcomes, strict=True):
             if outcome.action == "rejected" or not outcome.target_id:
-                self._clear_pending(planned.record)
+                self._clear_intents([planned.record.source_id])
                 self._fail(planned.record, outcome.reason or "rejected by the target", outcome.field)
                 continue
             try:
-                self._save_link(planned.record, outcome.target_id, planned.payload_hash)
+                self._record_write(
+                    planned.record, outcome.target_id, planned.payload_hash, created=outcome.action == "created"
+                )
             except (LinkConflictError, NaturalKeyConflictError) as exc:
                 self._fail(planned.record, f"ID map conflict: {exc}", self.job.match_key)
                 continue
-            self._clear_pending(planned.record)
+            except (AmbiguousWriteError, RetryableApiError) as exc:
+                # The write is confirmed; only reading it back for its echo hash failed. Store the link
+                # without a new echo hash rather than lose it.
+                log.warning(
+                    "%s: record %s written, echo read-back failed: %s", self.job.context, planned.record.source_id, exc
+                )
+                self._record_write(
+                    planned.record, outcome.target_id, planned.payload_hash, created=False, with_echo=False
+                )
             self._count_outcome("created" if outcome.action == "created" else "updated")
-            self._resolve(planned.record)
+            self.resolved_now.add(planned.record.source_id)
 
     # -- effects -------------------------------------------------------------------------------------
 
-    def _save_link(self, record: MappedRecord, target_id: str, payload_hash: str) -> RecordLink:
-        ids = {self.sides.source_id_field: record.source_id, self.sides.target_id_field: target_id}
-        return self.state.save_link(
-            self.job.tenant,
-            self.job.entity,
-            natural_keys=dict(record.natural_keys) or None,
-            flags=record.flags or None,
-            run_id=self.job.run_id,
-            **ids,
-            **{self.sides.target_hash_field: payload_hash},
-        )
-
-    def _mark_pending(self, record: MappedRecord, natural_key: str | None) -> None:
-        self.state.mark_pending(
+    def _record_write(
+        self, record: MappedRecord, target_id: str, payload_hash: str, *, created: bool, with_echo: bool = True
+    ) -> RecordLink:
+        echo_hash = self.echo(record, target_id, created=created) if self.echo is not None and with_echo else None
+        link = self.state.record_write(
             self.job.tenant,
             self.job.entity,
             self.job.direction,
-            record.source_id,
-            self.job.run_id,
-            natural_key,
+            source_id=record.source_id,
+            target_id=target_id,
+            target_hash=payload_hash,
+            echo_hash=echo_hash,
+            natural_keys=dict(record.natural_keys) or None,
+            flags=record.flags or None,
+            run_id=self.job.run_id,
         )
-        self.pending.add(record.source_id)
-
-    def _clear_pending(self, record: MappedRecord) -> None:
-        if self.job.dry_run or record.source_id not in self.pending:
-            return  # no intent stored: spare the state store a write
-        self.state.clear_pending(self.job.tenant, self.job.entity, self.job.direction, record.source_id)
         self.pending.discard(record.source_id)
+        return link
 
-    def _fail(self, record: MappedRecord, reason: str, field: str | None) -> None:
+    def _transient_failure(self, record: MappedRecord, exc: Exception, *, count_towards_outage: bool = True) -> None:
+        """One record's bad luck (a write still ambiguous after its look-up, a 5xx past the retries): it waits
+        in quarantine and is retried next run, with its intent kept so that run looks it up first."""
         self.counts.failed += 1
         self.failed_now.add(record.source_id)
-        log.warning("%s: record %s failed (field %s): %s", self.job.context, record.source_id, field or "-", reason)
+        reason = f"transient failure, retried next run: {exc}"
+        log.warning("%s: record %s: %s", self.job.context, record.source_id, reason)
         if not self.job.dry_run:
             self.state.quarantine(
                 self.job.tenant,
@@ -402,7 +496,40 @@ class _LoadLoop:
                 reason=reason,
                 stage=LOAD_STAGE,
                 run_id=self.job.run_id,
+                field=None,
+                kind="transient",
+            )
+        if count_towards_outage:
+            self._note_transient(exc)
+
+    def _note_transient(self, exc: Exception) -> None:
+        self.consecutive_transient += 1
+        if self.consecutive_transient >= MAX_CONSECUTIVE_TRANSIENT:
+            raise RuntimeError(
+                f"{self.job.context}: {self.consecutive_transient} records in a row failed transiently "
+                f"({exc}); the target looks unavailable, stopping the load (the run retries)"
+            ) from exc
+
+    def _clear_pending(self, record: MappedRecord) -> None:
+        self._clear_intents([record.source_id])
+
+    def _fail(self, record: MappedRecord, reason: str, field: str | None) -> None:
+        self.counts.failed += 1
+        self.failed_now.add(record.source_id)
+        log.warning("%s: record %s failed (field %s): %s", self.job.context, record.source_id, field or "-", reason)
+        if not self.job.dry_run:
+            # Refused for its content: the same source would be refused again, so it waits for a change.
+            self.state.quarantine(
+                self.job.tenant,
+                self.job.entity,
+                self.job.direction,
+                record.source_id,
+                reason=reason,
+                stage=LOAD_STAGE,
+                run_id=self.job.run_id,
                 field=field,
+                kind="content",
+                content_hash=record.source_hash or content_hash(record.payload),
             )
 
     def _resolve(self, record: MappedRecord) -> None:

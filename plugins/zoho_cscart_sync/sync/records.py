@@ -1,49 +1,20 @@
-"""What the load loop consumes: one mapped record, and the two sides of a sync direction."""
+"""What the load loop consumes: one mapped record (the direction vocabulary lives in ``directions.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-System = Literal["zoho", "cscart"]
+from zoho_cscart_sync.directions import Direction
+from zoho_cscart_sync.directions import System as SystemName
 
-
-@dataclass(frozen=True)
-class DirectionSides:
-    """Which system a direction reads from and which it writes into, in the ID map's vocabulary."""
-
-    direction: str
-    source: System
-    target: System
-
-    @property
-    def source_id_field(self) -> str:
-        """RecordLink attribute holding the source record's id (``zoho_id`` or ``cscart_id``)."""
-        return f"{self.source}_id"
-
-    @property
-    def target_id_field(self) -> str:
-        return f"{self.target}_id"
-
-    @property
-    def target_hash_field(self) -> str:
-        """RecordLink attribute holding the hash of what we last wrote into the target."""
-        return f"hash_to_{self.target}"
+System = SystemName
 
 
-_DIRECTIONS: dict[str, DirectionSides] = {
-    "zoho_to_cscart": DirectionSides("zoho_to_cscart", source="zoho", target="cscart"),
-    "cscart_to_zoho": DirectionSides("cscart_to_zoho", source="cscart", target="zoho"),
-}
-
-
-def direction_sides(direction: str) -> DirectionSides:
-    """Resolve ``zoho_to_cscart`` / ``cscart_to_zoho``; anything else is a programming error."""
-    try:
-        return _DIRECTIONS[direction]
-    except KeyError:
-        raise ValueError(f"unknown sync direction {direction!r}; expected one of {sorted(_DIRECTIONS)}") from None
+def direction_sides(direction: str | Direction) -> Direction:
+    """Resolve ``zoho_to_cscart`` / ``cscart_to_zoho``: a :class:`Direction` knows its two sides."""
+    return Direction.parse(direction)
 
 
 @dataclass(frozen=True)
@@ -60,6 +31,8 @@ class MappedRecord:
     natural_keys: dict[str, str] = field(default_factory=dict)
     flags: frozenset[str] = frozenset()
     skip_reason: str | None = None
+    source_hash: str | None = None
+    """Hash of the source record it was mapped from: a record refused for its content waits until it changes."""
 
     def to_staged(self) -> dict[str, Any]:
         """The JSON-serialisable form written to staging by the map stage."""
@@ -70,6 +43,8 @@ class MappedRecord:
             staged["flags"] = sorted(self.flags)
         if self.skip_reason:
             staged["skip_reason"] = self.skip_reason
+        if self.source_hash:
+            staged["source_hash"] = self.source_hash
         return staged
 
     @classmethod
@@ -84,4 +59,5 @@ class MappedRecord:
             natural_keys={str(k): str(v) for k, v in (staged.get("natural_keys") or {}).items()},
             flags=frozenset(staged.get("flags") or ()),
             skip_reason=staged.get("skip_reason"),
+            source_hash=staged.get("source_hash"),
         )

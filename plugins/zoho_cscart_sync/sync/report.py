@@ -33,6 +33,9 @@ older ones (a snapshot: merging keeps the largest, several loads of one row keep
 """
 
 
+EXTRA_COUNTERS: tuple[str, ...] = ("linked_existing", "new_failures", "waiting")
+
+
 @dataclass
 class DirectionCounts:
     """Counters of one entity x direction."""
@@ -46,11 +49,13 @@ class DirectionCounts:
     skipped: int = 0
     flagged: int = 0
     linked_existing: int = 0  # of `updated`: records matched in the target by natural key, not created
+    new_failures: int = 0  # of `failed`: records quarantined for the first time (not retries of old entries)
+    waiting: int = 0  # records kept back: a prerequisite is missing, or refused content not changed since
     flags: Counter[str] = field(default_factory=Counter)
     duration_s: float = 0.0
 
     def add(self, other: DirectionCounts) -> None:
-        for counter in (*COUNTER_NAMES, "linked_existing"):
+        for counter in (*COUNTER_NAMES, *EXTRA_COUNTERS):
             if counter != "quarantined":
                 setattr(self, counter, getattr(self, counter) + getattr(other, counter))
         # The quarantine backlog is a snapshot, not a tally: partial reports of one row must not add it up.
@@ -59,7 +64,7 @@ class DirectionCounts:
         self.duration_s += other.duration_s
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {name: getattr(self, name) for name in (*COUNTER_NAMES, "linked_existing")}
+        data: dict[str, Any] = {name: getattr(self, name) for name in (*COUNTER_NAMES, *EXTRA_COUNTERS)}
         data["flags"] = dict(sorted(self.flags.items()))
         data["duration_s"] = round(self.duration_s, 3)
         return data
@@ -67,7 +72,7 @@ class DirectionCounts:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DirectionCounts:
         counts = cls()
-        for name in (*COUNTER_NAMES, "linked_existing"):
+        for name in (*COUNTER_NAMES, *EXTRA_COUNTERS):
             setattr(counts, name, int(data.get(name) or 0))
         counts.flags = Counter({str(k): int(v) for k, v in (data.get("flags") or {}).items()})
         counts.duration_s = float(data.get("duration_s") or 0.0)

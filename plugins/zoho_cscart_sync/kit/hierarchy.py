@@ -1,4 +1,4 @@
-"""Zoho CRM account hierarchies: load order (parents first, at any depth) and who a contact belongs to.
+"""Hierarchies inside one stream (Zoho CRM accounts and their parents): load order, parents first.
 
 CS-Cart users have no hierarchy, so the hierarchy shows in the *order* of writes: an account's customer is
 created only after its parent's, and a contact's user only after its account's customer. Only ids are held
@@ -7,7 +7,7 @@ created only after its parent's, and a contact's user only after its account's c
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 CYCLE = -1
 """Depth given to accounts whose parent chain loops back on itself (Zoho should prevent it; never trust it)."""
@@ -38,28 +38,3 @@ def account_depths(parents: Mapping[str, str | None]) -> dict[str, int]:
         for offset, account in enumerate(reversed(chain)):
             depths[account] = CYCLE if base == CYCLE else base + offset
     return depths
-
-
-def contact_anchor(
-    account_id: str,
-    parents: Mapping[str, str | None],
-    *,
-    import_sub_accounts: bool,
-    imported: Collection[str] = (),
-) -> str:
-    """The account whose CS-Cart customer must exist before a contact of ``account_id`` is loaded.
-
-    With ``import_sub_accounts`` that is the contact's own account. Without (the vendor seed: sub-accounts
-    are shown, not imported on their own) a sub-account folds into its nearest imported ancestor, else its
-    root account.
-    """
-    if import_sub_accounts:
-        return account_id
-    current = account_id
-    seen: set[str] = set()
-    while current not in imported and parents.get(current) is not None and current not in seen:
-        seen.add(current)
-        parent = parents[current]
-        assert parent is not None
-        current = parent
-    return current

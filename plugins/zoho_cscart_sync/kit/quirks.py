@@ -1,0 +1,92 @@
+"""An entity's genuine quirks: the few decisions no declaration can express. Every hook has a neutral default.
+
+The runner calls these at fixed points; an entity overrides only what it needs (customers: hierarchy folding,
+Leads for non-buyers, skip rules, how a written CS-Cart user or CRM contact reads back).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zoho_cscart_sync.kit.context import EntityRun
+    from zoho_cscart_sync.kit.spec import StreamSpec, TargetSpec
+    from zoho_cscart_sync.state.models import RecordLink
+    from zoho_cscart_sync.sync.records import MappedRecord
+    from zoho_cscart_sync.sync.staging import StagedRef
+
+
+class EntityQuirks:
+    """Neutral behaviour: one route per target, the stream's mapping, no skips, no echo."""
+
+    def __init__(self, run: EntityRun) -> None:
+        self.run = run
+        self.counters: Counter[str] = Counter()
+        """Entity-specific report counters (explained in the README's report legend)."""
+
+    # -- extract ---------------------------------------------------------------------------------------
+    def extract_extras(self) -> dict[str, StagedRef | None]:
+        """Extra staged inputs the map stage needs besides the streams (e.g. who ever ordered)."""
+        return {}
+
+    # -- map -------------------------------------------------------------------------------------------
+    def prepare_map(self, extracted: Mapping[str, Any]) -> None:
+        """Read what :meth:`extract_extras` staged (small id sets only)."""
+
+    def routes(self, target: TargetSpec) -> tuple[str | None, ...]:
+        """Sub-targets of a target, in load order (CRM Contacts, then Leads). ``None``: the target itself."""
+        return (None,)
+
+    def route(
+        self, stream: StreamSpec, target: TargetSpec, row: Mapping[str, Any], link: RecordLink | None
+    ) -> str | None:
+        """Which of :meth:`routes` a source row goes to."""
+        return None
+
+    def mapping_variant(self, stream: StreamSpec, target: TargetSpec, route: str | None) -> str:
+        """The mapping variant a record of ``stream`` is mapped with for ``target`` / ``route``."""
+        return target.mapping or stream.mapping
+
+    def flags(self, stream: StreamSpec, route: str | None) -> frozenset[str]:
+        """Flags stored on the link besides the stream's own."""
+        return frozenset()
+
+    def requirement_id(
+        self,
+        stream: StreamSpec,
+        required_id: str,
+        parents: Mapping[str, str | None],
+        imported: set[str],
+    ) -> str | None:
+        """The record that must exist first, given the one the source names (``parents``: the hierarchy read
+        in this run; ``imported``: required ids already linked)."""
+        return required_id
+
+    def skip_reason(
+        self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None
+    ) -> str | None:
+        """Why a mapped record is deliberately not written (counted as skipped), else None."""
+        return None
+
+    # -- load ------------------------------------------------------------------------------------------
+    def read_back(
+        self,
+        target: TargetSpec,
+        route: str | None,
+        record: MappedRecord,
+        target_id: str,
+        *,
+        created: bool,
+        before: Mapping[str, Any] | None,
+    ) -> Mapping[str, Any] | None:
+        """The record as the opposite direction will read it after this write; None: it never reads it.
+
+        ``before`` is the target record as read before this write (an adopted record, or one read for a
+        conflict check), when there was such a read: an update keeps the fields it does not send.
+        """
+        return None
+
+    def adjust_counts(self, target: TargetSpec, counts: Any, writer: Any) -> None:
+        """Correct the load's counters with what only the writer knows (e.g. creates that became adoptions)."""

@@ -1,0 +1,132 @@
+"""The one runner every entity plugs into: an :class:`~zoho_cscart_sync.pipeline.EntityPipeline` built from
+an :class:`~zoho_cscart_sync.kit.spec.EntitySpec`.
+
+Stages (each a thin call into ``kit/extract.py``, ``kit/mapstage.py``, ``kit/loadstage.py``) pass small
+dicts through XCom: staged references and counts, never records. ``finish`` (called by the report task)
+cleans staging and stores the run's statistics; the report task then advances the watermark.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from zoho_cscart_sync.kit import extract as extract_stage
+from zoho_cscart_sync.kit import loadstage, mapstage
+from zoho_cscart_sync.kit.context import EntityRun
+from zoho_cscart_sync.kit.spec import EntitySpec
+from zoho_cscart_sync.pipeline import RunContext, StageResult
+
+log = logging.getLogger(__name__)
+
+FAILURE_SAMPLES = 5
+"""First failure reasons carried to the report task (the whole list is in the quarantine)."""
+
+
+class SpecPipeline:
+    """``EntityPipeline`` for any declared entity."""
+
+    def __init__(self, spec: EntitySpec) -> None:
+        self.spec = spec
+
+    def run_for(self, ctx: RunContext) -> EntityRun:
+        return EntityRun(self.spec, ctx)
+
+    def extract(self, ctx: RunContext) -> StageResult:
+        run = self.run_for(ctx)
+        run.settings  # noqa: B018 - validate the tenant's settings before any API call
+        result = extract_stage.extract(run)
+        result["api_calls"] = run.api_calls()
+        return result
+
+    def map(self, ctx: RunContext, extracted: StageResult) -> StageResult:
+        run = self.run_for(ctx)
+        result = mapstage.map_records(run, extracted)
+        result["api_calls"] = _merge_calls(extracted.get("api_calls"), run.api_calls())
+        return result
+
+    def load(self, ctx: RunContext, mapped: StageResult) -> StageResult:
+        run = self.run_for(ctx)
+        report, extra = loadstage.load(run, mapped)
+        direction = run.direction.value
+        targets = run.targets()
+        counts = report.counts(run.entity, direction)
+        counts.extracted = int(mapped.get("extracted", 0))
+        map_failed: dict[str, int] = dict(mapped.get("map_failed") or {})
+        waiting_on_content: dict[str, int] = dict(mapped.get("waiting") or {})
+        counts.failed += map_failed.get(run.entity, 0)
+        counts.waiting += waiting_on_content.get(run.entity, 0)
+        row: dict[str, Any] = {}
+        new_failures = 0
+        for index, target in enumerate(targets):
+            namespace = run.namespace(target)
+            target_counts = report.counts(namespace, direction)
+            if index > 0:
+                target_counts.failed += map_failed.get(namespace, 0)
+                target_counts.waiting += waiting_on_content.get(namespace, 0)
+            entries = run.store.open_quarantine(run.tenant_id, namespace, direction) if not ctx.dry_run else {}
+            target_counts.quarantined = len(entries)
+            fresh = [e for e in entries.values() if e.first_run_id == ctx.run_id and e.attempts == 1]
+            target_counts.new_failures = len([e for e in fresh if e.kind != "waiting"])
+            new_failures += target_counts.new_failures
+            summary = target_counts.as_dict()
+            summary.pop("duration_s", None)
+            if index == 0 or not target.report_prefix:
+                row.update(summary)
+            else:
+                row.update({f"{target.report_prefix}_{key}": value for key, value in summary.items() if key != "flags"})
+        row.update({key: int(value) for key, value in extra.items()})
+        row.update({key: int(value) for key, value in (mapped.get("quirk_counts") or {}).items()})
+        samples = _failure_samples(run, ctx.run_id) if new_failures else []
+        api_calls = _merge_calls(mapped.get("api_calls"), run.api_calls())
+        report.api_calls.clear()
+        report.add_api_calls(api_calls)
+        log.info("%s report\n%s", run.label, report.as_table())
+        return {
+            "report": row,
+            "api_calls": api_calls,
+            "new_failures": new_failures,
+            "failure_samples": samples,
+            "failed_run": False,
+        }
+
+    def finish(self, ctx: RunContext, loaded: StageResult | None, *, succeeded: bool) -> None:
+        run = self.run_for(ctx)
+        if succeeded:
+            run.staging.cleanup()
+        else:
+            log.warning("%s did not complete; staged files kept for inspection under %s", run.label, run.staging.root)
+        if ctx.dry_run:
+            return
+        stats: dict[str, Any] = {}
+        for previous in run.store.list_run_stats(run.tenant_id, run.entity, limit=5):
+            if previous.get("run_id") == ctx.run_id:
+                stats = dict(previous.get("stats") or {})
+        loaded = loaded or {}
+        stats[ctx.direction] = {
+            "succeeded": succeeded,
+            **(loaded.get("report") or {}),
+            "api_calls": dict(loaded.get("api_calls") or {}),
+        }
+        run.store.save_run_stats(run.tenant_id, run.entity, ctx.run_id, stats)
+
+
+def _merge_calls(*parts: Any) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for part in parts:
+        for endpoint, count in (part or {}).items():
+            merged[endpoint] = merged.get(endpoint, 0) + int(count)
+    return dict(sorted(merged.items()))
+
+
+def _failure_samples(run: EntityRun, run_id: str) -> list[dict[str, Any]]:
+    samples: list[dict[str, Any]] = []
+    for namespace in run.spec.namespaces:
+        for entry in run.store.list_quarantine(run.tenant_id, namespace, run.direction.value):
+            if entry.first_run_id == run_id and entry.attempts == 1 and entry.kind != "waiting":
+                samples.append(
+                    {"entity": namespace, "source_id": entry.source_id, "field": entry.field, "reason": entry.reason}
+                )
+                if len(samples) >= FAILURE_SAMPLES:
+                    return samples
+    return samples

@@ -1,0 +1,155 @@
+"""What an entity declares: its source streams, its targets, what its records require, and its settings.
+
+An :class:`EntitySpec` is data. The runner (``kit/runner.py``) reads it to extract, map, gate, load, report
+and advance watermarks; the few things no declaration can say (Zoho account hierarchies folding into their
+root, CRM Leads for non-buyers, how a CS-Cart row looks after a PUT) are the entity's *quirks*
+(``kit/quirks.py``), kept next to its spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from zoho_cscart_sync.directions import Direction
+
+SourceSystem = Literal["zoho_crm", "zoho_inventory", "zoho_books", "cscart"]
+
+WindowStrategy = Literal["crm_coql", "crm_list", "full_scan"]
+"""How a stream reads "modified in the window":
+
+* ``crm_coql``: keyset COQL on (Modified_Time, id), 2,000 rows a call, no 2,000-record wall;
+* ``crm_list``: list API sorted by Modified_Time with If-Modified-Since (for lookups COQL returns bare);
+* ``full_scan``: the API has no modified filter (CS-Cart users): every page, compared by content hash.
+"""
+
+ByIdsStrategy = Literal["coql_in", "get_each"]
+"""How a stream fetches given ids: COQL ``id in (...)`` 50 at a time, or one GET per id (full records)."""
+
+WriteStrategy = Literal["batch_upsert", "create_then_adopt", "find_then_create"]
+"""How a record not linked yet reaches the target without ever being created twice:
+
+* ``batch_upsert``: the target matches on the natural key itself (Zoho CRM ``/upsert``, 100 a call);
+* ``create_then_adopt``: create first; the target refuses a duplicate natural key, and only then is the
+  existing record looked up and adopted (CS-Cart users: e-mail is unique). An interrupted or ambiguous create
+  is looked up before it is tried again;
+* ``find_then_create``: look up by natural key, then create (Zoho Books, Inventory: no upsert, no uniqueness).
+"""
+
+
+class EntitySettings(BaseModel):
+    """Base of an entity's typed settings (``entities.<entity>.settings`` in the tenant file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A record that must exist in the target before this stream's record is written.
+
+    ``field`` is the source field holding the required record's id (a CRM lookup ``{"id": ...}`` or a bare
+    id). ``stream`` names the stream of the same entity that provides it: a required record neither in the
+    run nor linked yet is fetched by id from that stream, up the chain. A requirement into the record's own
+    stream is a hierarchy: parents are loaded first, level by level, at any depth; cycles wait. ``entity``
+    instead names another entity's ID map (orders require products): such records are never fetched here,
+    they wait in quarantine until that entity's sync links them.
+    """
+
+    field: str
+    label: str
+    stream: str | None = None
+    entity: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One kind of source record of a direction (CRM Accounts, CRM Contacts, CS-Cart users...)."""
+
+    name: str
+    system: SourceSystem
+    resource: str
+    id_field: str
+    mapping: str
+    """Mapping variant (``include/mappings/<entity>/<direction>/<variant>.yaml``)."""
+    window: WindowStrategy
+    by_ids: ByIdsStrategy = "get_each"
+    requires: Requirement | None = None
+    deleted_feed: bool = False
+    """The source has a deleted-records feed for this stream (CRM ``/<module>/deleted``)."""
+    flags: tuple[str, ...] = ()
+    """Flags stored on the link of every record of the stream (e.g. ``crm_account``)."""
+    list_params: Mapping[str, Any] = field(default_factory=dict)
+    """Fixed list parameters (``user_type=C``); also checked on records fetched by id."""
+    extra_fields: tuple[str, ...] = ()
+    """Source fields read besides the mapping's own (the requirement's field is added automatically)."""
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """Where a direction writes, and how a record not linked yet is matched there."""
+
+    name: str
+    system: SourceSystem
+    resource: str
+    match_key: str | None
+    write: WriteStrategy
+    namespace: str | None = None
+    """ID-map entity of this target's links when it is a second home of the same source record (Books
+    beside CRM: a customer has one CRM and one Books twin). None: the entity itself."""
+    mapping: str | None = None
+    """A mapping of its own for this target; None: the stream's mapping (or the quirk's route)."""
+    enabled_by: str | None = None
+    """Name of a boolean setting that switches this target on (``also_to_books``); None: always on."""
+    report_prefix: str | None = None
+    """Counters of a second target appear in the direction's report as ``<prefix>_<counter>``."""
+    reader_mapping: str | None = None
+    """The opposite direction's mapping variant that reads this target's records back (two-way entities):
+    echo hashes and conflicts are computed with it. None: the opposite direction never reads this target."""
+
+
+@dataclass(frozen=True)
+class DirectionSpec:
+    """One direction of an entity: the streams it reads, in load order, and the targets it writes."""
+
+    direction: Direction
+    streams: tuple[StreamSpec, ...]
+    targets: tuple[TargetSpec, ...]
+    overridable: str
+    """The mapping variant a tenant's ``mapping_overrides.<entity>.<direction>`` applies to."""
+    delete_policy: str | None = None
+    """Name of the setting (``deactivate`` / ``ignore``) applied to records the source's deleted feed reports."""
+
+    def stream(self, name: str) -> StreamSpec:
+        for stream in self.streams:
+            if stream.name == name:
+                return stream
+        raise KeyError(f"{self.direction}: no stream {name!r} (streams: {[s.name for s in self.streams]})")
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """An entity: its directions and its settings model. The quirks are named by import path."""
+
+    entity: str
+    settings_model: type[EntitySettings]
+    directions: tuple[DirectionSpec, ...]
+    quirks: str
+    """``package.module:Class`` of the entity's :class:`~zoho_cscart_sync.kit.quirks.EntityQuirks`."""
+
+    def direction(self, direction: Direction | str) -> DirectionSpec:
+        wanted = Direction.parse(direction)
+        for spec in self.directions:
+            if spec.direction is wanted:
+                return spec
+        raise KeyError(f"{self.entity}: direction {wanted.value} is not declared")
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """Every ID-map entity this entity writes links under (itself first)."""
+        names = [self.entity]
+        for direction in self.directions:
+            names.extend(t.namespace for t in direction.targets if t.namespace and t.namespace not in names)
+        return tuple(names)

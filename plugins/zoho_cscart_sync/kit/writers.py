@@ -1,0 +1,33 @@
+"""Writers built from a target's declaration: one adapter per (system, resource), looked up here.
+
+A writer is a thin adapter over the system's hook (see :mod:`zoho_cscart_sync.sync.writer` for the
+protocol). Imports are lazy: a task loads only the writers of the targets it writes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zoho_cscart_sync.kit.spec import TargetSpec
+
+if TYPE_CHECKING:
+    from zoho_cscart_sync.kit.context import EntityRun
+    from zoho_cscart_sync.sync.writer import TargetWriter
+
+
+def build_writer(run: EntityRun, target: TargetSpec, route: str | None) -> TargetWriter:
+    """The writer of ``target`` (``route``: a CRM module chosen per record, e.g. Contacts or Leads)."""
+    key = (target.system, target.resource)
+    if key == ("cscart", "users"):
+        from zoho_cscart_sync.pipelines.cscart_users import CsCartUserWriter
+
+        return CsCartUserWriter(run.cscart, tenant=run.tenant_id, company_id=run.ctx.tenant.company_id)
+    if target.system == "zoho_crm":
+        from zoho_cscart_sync.pipelines.zoho_writers import CrmUpsertWriter
+
+        return CrmUpsertWriter(run.zoho, route or target.resource)
+    if key == ("zoho_books", "contacts"):
+        from zoho_cscart_sync.pipelines.zoho_writers import BooksContactWriter
+
+        return BooksContactWriter(run.zoho)
+    raise ValueError(f"{run.label}: no writer for {target.system} {target.resource} (target {target.name!r})")

@@ -3,13 +3,17 @@
 Limits (zoho_api.md 1.4, confirmed): 10 access-token mints per refresh token per 10 minutes (then
 "Access Denied" for the rest of the window), 15 live access tokens per refresh token (the 16th
 evicts the oldest, which then answers INVALID_TOKEN). Token-endpoint errors are HTTP 200 bodies.
+
+The `token_burst_429` knob makes the token endpoint shed load with HTTP 429 before it looks at the
+request, so nothing is minted; `GET /__sandbox__/token_stats` tells how many access tokens were really
+issued, which is what a client's mint bookkeeping must match.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +25,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from zoho_cscart_sandbox.credentials import ZOHO_TENANTS, zoho_tenant_by_client_id
 from zoho_cscart_sandbox.knobs import ADMIN_PREFIX, Knobs
 
+# (U) The body of a load-shedding 429 in front of the accounts server is not documented; the same shape
+# as the other sandbox 429s at this endpoint (the `burst_429` knob) keeps clients from telling them apart.
+BURST_429_BODY = {"error": "Access Denied", "error_description": "Too many requests"}
 THROTTLE_BODY = {
     "error_description": "You have made too many requests continuously. Please try again after some time.",
     "error": "Access Denied",
@@ -68,12 +75,15 @@ class TokenRegistry:
         self.refresh: dict[str, RefreshGrant] = {}
         self.access: dict[str, AccessGrant] = {}
         self.codes: dict[str, GrantCode] = {}
+        # Access tokens issued per tenant since the last reset (evicted and expired ones included).
+        self.issued: Counter[str] = Counter()
         self.reset()
 
     def reset(self) -> None:
         self.refresh.clear()
         self.access.clear()
         self.codes.clear()
+        self.issued.clear()
         for creds in ZOHO_TENANTS.values():
             self.refresh[creds.refresh_token] = RefreshGrant(creds.tenant, creds.client_id, creds.scopes)
 
@@ -95,6 +105,7 @@ class TokenRegistry:
             _new_token(), grant.tenant, refresh_token, grant.scopes, now + knobs.token_lifetime_seconds
         )
         self.access[access.token] = access
+        self.issued[grant.tenant] += 1
         grant.live.append(access.token)
         while len(grant.live) > knobs.max_live_tokens:
             evicted = grant.live.popleft()
@@ -158,8 +169,12 @@ def build_accounts_router(registry: TokenRegistry, knobs_of: Any, api_url_of: An
 
     @router.post("/oauth/v2/token")
     async def token(request: Request) -> Response:
-        params = await _form(request)
         knobs = knobs_of()
+        if knobs.token_burst_429 > 0:
+            knobs.token_burst_429 -= 1
+            headers = {"Retry-After": str(knobs.retry_after_seconds)}
+            return JSONResponse(BURST_429_BODY, status_code=429, headers=headers)
+        params = await _form(request)
         creds = zoho_tenant_by_client_id(params.get("client_id", ""))
         if creds is None:
             return JSONResponse({"error": "invalid_client"})
@@ -217,6 +232,11 @@ def build_accounts_router(registry: TokenRegistry, knobs_of: Any, api_url_of: An
             query["state"] = params["state"]
         separator = "&" if "?" in redirect_uri else "?"
         return RedirectResponse(f"{redirect_uri}{separator}{urlencode(query)}", status_code=302)
+
+    @router.get(f"{ADMIN_PREFIX}/token_stats")
+    async def token_stats() -> dict[str, Any]:
+        """Access tokens issued per tenant since the reset (a 429, a throttle or an error issues none)."""
+        return {"issued": dict(registry.issued)}
 
     @router.post(f"{ADMIN_PREFIX}/grant_code")
     async def self_client_code(request: Request) -> Response:

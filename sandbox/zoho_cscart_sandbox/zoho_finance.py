@@ -3,10 +3,16 @@
 Inventory and Books are one finance platform: an organisation's contacts are shared, ids are the
 same, the envelope is `{"code": 0, "message": ..., <resource>: ...}` with `page_context` on lists,
 ids are strings and timestamps carry an offset without colon (`-0500`).
+
+Quota: with the `finance_requests_per_window` knob every authenticated call counts against its
+organisation's quota for its product (Inventory and Books apart, as the middleware's per-minute knob does),
+over a `finance_window_seconds` window. Zoho's reported figure is 100 requests per minute per organisation
+(zoho_api.md 3.7 and 4, (R)); the window is a knob so that tests of client-side pacing take seconds.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
@@ -50,7 +56,27 @@ class Finance:
         if isinstance(checked, Response):
             return checked
         _grant, org = checked
+        over_quota = self.quota(org.organization_id, product)
+        if over_quota is not None:
+            return over_quota
         return org, self.state.finance[org.tenant]
+
+    def quota(self, organization_id: str, product: str) -> Response | None:
+        """None when the organisation's per-window quota admits one more call, else the 429 to answer."""
+        runtime = self.state.runtime
+        knobs = runtime.knobs
+        wait = runtime.admit(
+            ("finance", organization_id, product), knobs.finance_requests_per_window, knobs.finance_window_seconds
+        )
+        if wait is None:
+            return None
+        # (U) body text and code, the same as the middleware's per-minute 429; the status and the
+        # {code, message} envelope are documented (zoho_api.md 3.6).
+        response = finance_error(429, 45, "You have made too many requests. Please try again after some time.")
+        if knobs.finance_retry_after:
+            # Retry-After takes whole seconds; rounding up never invites a retry that is still too early.
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
 
     # -- reading -------------------------------------------------------------------------------
     async def list(self, request: Request, product: str, resource: Resource) -> Response:

@@ -183,13 +183,16 @@ def test_expires_in_units(body: dict, seconds: float):
     assert _expires_in_seconds(body) == seconds
 
 
-def test_transport_429_at_the_token_endpoint_is_retried_and_counted(make_manager, sandbox_clean, state_store):
+def test_transport_429_at_the_token_endpoint_is_retried_and_not_counted(
+    make_manager, sandbox_clean, state_store, count_calls
+):
     sandbox_clean.set_knobs(burst_429=2, retry_after_seconds=0)
     manager = make_manager()
     assert manager.access_token().value
-    # Every attempt that may have reached Zoho counts against the budget (conservative by design).
+    assert count_calls(TOKEN_ENDPOINT) == 3
+    # Only the token Zoho issued counts against the budget; the two 429s issued nothing.
     since = datetime.now(timezone.utc) - MINT_WINDOW
-    assert state_store.token_mints_since(manager.cache_key, since) == 3
+    assert state_store.token_mints_since(manager.cache_key, since) == 1
 
 
 def test_token_endpoint_5xx_exhausting_attempts_is_reported(make_manager, sandbox_clean):

@@ -13,10 +13,17 @@ import requests
 
 from zoho_cscart_sync.hooks.cscart import CsCartHook
 from zoho_cscart_sync.hooks.zoho import ZohoHook
+from zoho_cscart_sync.http.ratelimit import reset_limiters
 from zoho_cscart_sync.state import StateStore
 
 # Small waits so retry tests stay fast; the backoff code itself still runs.
 FAST_RETRIES = {"backoff_initial_seconds": 0.01, "backoff_max_seconds": 0.05, "timeout": 5}
+
+
+@pytest.fixture(autouse=True)
+def fresh_limiters() -> None:
+    """Client-side limiters are process-wide; each test's sandbox reset starts the server's quotas afresh."""
+    reset_limiters()
 
 
 @pytest.fixture

@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from zoho_cscart_sync.http.ratelimit import RateLimit, RateLimiter, limiter_for, pool_name, pools_for_tenants
+from zoho_cscart_sync.http.ratelimit import (
+    RateLimit,
+    RateLimiter,
+    limiter_for,
+    pool_name,
+    pools_for_tenants,
+    reset_limiters,
+)
 
 
 class FakeClock:
@@ -103,3 +110,88 @@ def test_pools_for_tenants():
     assert pool_name("acme_store", "cscart") == "zcs__acme_store__cscart"
     with pytest.raises(ValueError, match="unknown system"):
         pool_name("acme_store", "shopify")
+
+
+def test_window_is_dated_from_the_answer_so_it_never_ends_before_the_servers():
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimit(requests_per_minute=2), clock=clock.time, sleep=clock.sleep)
+    with limiter.slot():
+        clock.now += 5.0  # the first request takes 5 s: the server counted it somewhere in [0, 5]
+    with limiter.slot():
+        pass
+    with limiter.slot():
+        sent_third = clock.now
+    assert sent_third == pytest.approx(65.0)  # 60 s after the first answer, not after its send
+
+
+def test_in_flight_requests_hold_their_window_places():
+    limiter = RateLimiter(RateLimit(requests_per_minute=2))
+    entered = threading.Event()
+    release = threading.Event()
+    third_sent = threading.Event()
+
+    def slow() -> None:
+        with limiter.slot():
+            entered.set()
+            release.wait(5)
+
+    holders = [threading.Thread(target=slow) for _ in range(2)]
+    for holder in holders:
+        holder.start()
+    entered.wait(5)
+
+    def third() -> None:
+        with limiter.slot():
+            third_sent.set()
+
+    waiter = threading.Thread(target=third, daemon=True)
+    waiter.start()
+    # Two requests in flight fill a 2-per-minute window: the third may not go although none has finished.
+    assert not third_sent.wait(0.3)
+    release.set()
+    for holder in holders:
+        holder.join()
+    assert not third_sent.wait(0.3)  # both answered now, and both still count for 60 s
+
+
+def test_pause_holds_every_caller_until_it_ends():
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimit(requests_per_minute=100), clock=clock.time, sleep=clock.sleep)
+    limiter.pause(42.0)
+    limiter.pause(10.0)  # a shorter pause never shortens a longer one
+    with limiter.slot():
+        assert clock.now == pytest.approx(42.0)
+
+
+def test_window_remaining_counts_from_the_oldest_accepted_request():
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimit(requests_per_minute=100), clock=clock.time, sleep=clock.sleep)
+    assert limiter.window_remaining() == 60.0  # nothing of ours in the window: wait all of it
+    with limiter.slot() as ticket:
+        ticket.refused = True  # a 429 the server may not have counted proves nothing
+    clock.now = 10.0
+    assert limiter.window_remaining() == 60.0
+    with limiter.slot():
+        pass  # accepted at t=10
+    clock.now = 30.0
+    with limiter.slot():
+        pass
+    assert limiter.window_remaining() == pytest.approx(40.0)  # t=10 leaves the window at t=70
+    clock.now = 71.0
+    assert limiter.window_remaining() == pytest.approx(19.0)  # now t=30 is the oldest accepted
+
+
+def test_finance_style_defaults_and_overrides_from_extras():
+    default = RateLimit(requests_per_minute=100)
+    assert RateLimit.from_extras({}, "books_", default) == default
+    assert RateLimit.from_extras({"books_requests_per_minute": 0}, "books_", default) == RateLimit()
+    assert RateLimit.from_extras({"books_rate_window_seconds": "2.5"}, "books_", default) == RateLimit(100, None, 2.5)
+    with pytest.raises(ValueError, match="books_rate_window_seconds must be positive"):
+        RateLimit.from_extras({"books_rate_window_seconds": 0}, "books_", default)
+
+
+def test_reset_limiters_forgets_every_limiter():
+    limit = RateLimit(requests_per_minute=10)
+    before = limiter_for("zoho_books", "org:1", limit)
+    reset_limiters()
+    assert limiter_for("zoho_books", "org:1", limit) is not before

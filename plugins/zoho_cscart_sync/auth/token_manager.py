@@ -7,8 +7,14 @@ it answers "Access Denied" and blocks the refresh token. So:
   reused by every process until shortly before it expires;
 * a cross-process lock (``state.token_lock``) makes concurrent tasks wait for one mint instead of
   stampeding the token endpoint; after the lock the cache is read again;
-* every token request is recorded (``record_token_mint``) before it is sent, and a mint that would
-  exceed the budget raises :class:`TokenMintBudgetExceeded` instead of tripping Zoho;
+* the mint log (``record_token_mint``) holds the tokens Zoho issued: a 200 carrying an access token,
+  and a request whose answer timed out after it was sent (Zoho may have minted, and counts it). A 429,
+  a 5xx, a refused connection or an error body issued nothing and is not logged, so a burst at the
+  accounts server cannot use up the budget. A mint that would exceed the budget raises
+  :class:`TokenMintBudgetExceeded` before anything is sent;
+* 429 and 5xx from the token endpoint are backed off on their own, bounded by the retry policy's
+  attempts, ``Retry-After`` ceiling and :data:`MAX_TOKEN_BACKOFF_SECONDS` in total; a 429 that
+  outlasts them raises the retryable :class:`RateLimitedError` (not Zoho's 10-minute mint throttle);
 * a token the API rejects (401 INVALID_TOKEN) is replaced once: if another process already replaced it,
   that token is used without minting.
 """
@@ -32,6 +38,7 @@ from zoho_cscart_sync.http.errors import (
     Action,
     ApiError,
     Kind,
+    RateLimitedError,
     RetryableApiError,
     TokenMintBudgetExceeded,
     classify,
@@ -48,6 +55,9 @@ REVOKE_PATH = "/oauth/v2/token/revoke"
 DEFAULT_MINT_BUDGET = 10
 MINT_WINDOW = timedelta(minutes=10)
 DEFAULT_REFRESH_MARGIN = timedelta(minutes=5)
+# Backoff at the token endpoint happens while the token lock is held, and other tasks wait for that lock
+# for 120 s (state.store.DEFAULT_TOKEN_LOCK_TIMEOUT_SECONDS): stop sleeping well before they give up.
+MAX_TOKEN_BACKOFF_SECONDS = 60.0
 _DEFAULT_TIMEOUT = 30.0
 
 
@@ -276,7 +286,7 @@ class ZohoTokenManager:
             "client_secret": self._client_secret,
             "refresh_token": self._refresh_token,
         }
-        response = self._post(TOKEN_PATH, data=data, what="refresh_token grant", count_as_mint=True)
+        response = self._post(TOKEN_PATH, data=data, what="refresh_token grant", mint=True)
         body = self._checked_token_body(response)
         access_token = body.get("access_token")
         if not access_token:
@@ -292,6 +302,8 @@ class ZohoTokenManager:
             )
         register_secrets(str(access_token))
         minted_at = self._clock()
+        # Logged only now that Zoho has issued it: refusals and errors above never reach this line.
+        self.store.record_token_mint(self.cache_key, minted_at)
         token = AccessToken(
             value=str(access_token),
             api_domain=self._api_domain(body),
@@ -368,23 +380,30 @@ class ZohoTokenManager:
         *,
         what: str,
         data: dict[str, str] | None = None,
-        count_as_mint: bool = False,
+        mint: bool = False,
     ) -> requests.Response:
-        """POST to Zoho Accounts with bounded retries on transport errors and 5xx.
+        """POST to Zoho Accounts with bounded retries on transport errors, 429 and 5xx.
 
-        Secrets travel only in the form body, never in the URL; logs show only the path.
+        ``mint``: check the mint budget before every attempt and log an attempt whose answer timed out
+        (see the module docstring). Secrets travel only in the form body, never in the URL; logs show
+        only the path.
         """
         url = self.accounts_url + path
+        slept = 0.0
         for attempt in range(1, self.policy.max_attempts + 1):
-            if count_as_mint:
+            last = attempt == self.policy.max_attempts
+            if mint:
                 self._check_budget()
-                # Counted before sending: a request that times out may still have minted at Zoho.
-                self.store.record_token_mint(self.cache_key, self._clock())
             try:
                 response = self._session.post(url, data=data, timeout=self.timeout)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 log.warning("POST %s (%s) -> %s, attempt %d", url, what, type(exc).__name__, attempt)
-                if attempt == self.policy.max_attempts:
+                if mint and isinstance(exc, requests.ReadTimeout):
+                    # The request was sent whole: Zoho may have minted a token we will never see, and its
+                    # limit counts it. A connect timeout or refused connection sent nothing.
+                    self.store.record_token_mint(self.cache_key, self._clock())
+                wait = backoff_seconds(self.policy, attempt)
+                if last or slept + wait > MAX_TOKEN_BACKOFF_SECONDS:
                     raise RetryableApiError(
                         f"{type(exc).__name__} talking to Zoho Accounts",
                         tenant=self.tenant,
@@ -394,28 +413,53 @@ class ZohoTokenManager:
                         endpoint=url,
                         hint="check the connection's region / accounts_url and network access",
                     ) from None
-                self._sleep(backoff_seconds(self.policy, attempt))
+                self._sleep(wait)
+                slept += wait
                 continue
             log.info("POST %s (%s) -> %s, attempt %d", url, what, response.status_code, attempt)
-            if attempt < self.policy.max_attempts:
-                if response.status_code >= 500:
-                    self._sleep(backoff_seconds(self.policy, attempt))
-                    continue
+            if response.status_code == 429:
+                # A 429 *status* is load shedding in front of the accounts server: nothing was minted.
+                # Zoho's own mint throttle ("Access Denied" in a 200/400 body) is not retried; it is
+                # classified as fatal by the caller.
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if response.status_code == 429 and (retry_after or 0) <= self.policy.max_retry_after:
-                    # A transport-level 429 (proxy, burst) is worth a bounded wait; Zoho's own mint throttle
-                    # ("Access Denied" in a 200/400 body) is not, and is classified as fatal below.
-                    self._sleep(backoff_seconds(self.policy, attempt, retry_after))
+                wait = backoff_seconds(self.policy, attempt, retry_after)
+                too_long = retry_after is not None and retry_after > self.policy.max_retry_after
+                if last or too_long or slept + wait > MAX_TOKEN_BACKOFF_SECONDS:
+                    raise self._rate_limited(response, retry_after, attempt)
+                self._sleep(wait)
+                slept += wait
+                continue
+            if response.status_code >= 500 and not last:
+                wait = backoff_seconds(self.policy, attempt)
+                if slept + wait <= MAX_TOKEN_BACKOFF_SECONDS:
+                    self._sleep(wait)
+                    slept += wait
                     continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rate_limited(self, response: requests.Response, retry_after: float | None, attempts: int) -> ApiError:
+        wait = f"; it asked to wait {retry_after:g}s" if retry_after is not None else ""
+        return RateLimitedError(
+            f"Zoho Accounts answered 429 to {attempts} attempt(s){wait}; no token was issued and the mint "
+            "budget was not charged",
+            retry_after=retry_after,
+            tenant=self.tenant,
+            conn_id=self.conn_id,
+            api=ZOHO_ACCOUNTS,
+            method="POST",
+            endpoint=self.accounts_url + response.request.path_url.split("?", 1)[0],
+            status=response.status_code,
+            kind=Kind.RATE_LIMIT,
+            hint="the accounts server is shedding load; the task retry will try again",
+        )
 
     def _check_budget(self) -> None:
         now = self._clock()
         minted = self.store.token_mints_since(self.cache_key, now - MINT_WINDOW)
         if minted >= self.mint_budget:
             raise TokenMintBudgetExceeded(
-                f"{minted} access tokens were already requested in the last 10 minutes "
+                f"Zoho issued {minted} access tokens in the last 10 minutes "
                 f"(budget {self.mint_budget}); refusing to mint another so Zoho does not block "
                 "the refresh token",
                 tenant=self.tenant,

@@ -15,6 +15,14 @@ from zoho_cscart_sync.http.client import DEFAULT_TIMEOUT_SECONDS
 from zoho_cscart_sync.http.ratelimit import RateLimit
 from zoho_cscart_sync.http.retry import RetryPolicy
 
+# Zoho Inventory and Zoho Books accept 100 requests per minute per organisation and answer 429 beyond it
+# (shared/reference/zoho_api.md 3.7: "100 requests per minute per organization", and 4: Books "Per-minute
+# 100 req/org"; both marked (R), from secondary summaries of Zoho's API-limit pages, section 8). Without a
+# client-side default the first load of a tenant with more than ~100 customers ran into the wall. The
+# limiter is per organisation (see hooks.zoho), one for Inventory and one for Books, as the sandbox counts
+# them; if Zoho pools the two, the 429 that follows waits for the window (http.client.WINDOWED_429_APIS).
+ZOHO_FINANCE_DEFAULT_LIMIT = RateLimit(requests_per_minute=100)
+
 
 class ConnectionConfigError(ValueError):
     """A connection is missing a field or has an invalid extra; the message names the connection and field."""
@@ -53,12 +61,16 @@ def _float(conn_id: str, extras: Mapping[str, Any], name: str, default: float) -
     return parsed
 
 
-def _rate_limit(conn_id: str, extras: Mapping[str, Any], prefix: str = "") -> RateLimit:
+def _rate_limit(
+    conn_id: str, extras: Mapping[str, Any], prefix: str = "", default: RateLimit | None = None
+) -> RateLimit:
     try:
-        return RateLimit.from_extras(extras, prefix)
+        return RateLimit.from_extras(extras, prefix, default)
     except (TypeError, ValueError):
         raise ConnectionConfigError(
-            conn_id, f"{prefix}requests_per_minute/{prefix}concurrency", "must be integers"
+            conn_id,
+            f"{prefix}requests_per_minute/{prefix}concurrency/{prefix}rate_window_seconds",
+            "must be integers (the window a positive number of seconds)",
         ) from None
 
 
@@ -123,8 +135,8 @@ class ZohoConnectionConfig:
             timeout=_float(conn_id, extras, "timeout", DEFAULT_TIMEOUT_SECONDS),
             retry=_retry_policy(conn_id, extras),
             crm_limit=_rate_limit(conn_id, extras, "crm_"),
-            inventory_limit=_rate_limit(conn_id, extras, "inventory_"),
-            books_limit=_rate_limit(conn_id, extras, "books_"),
+            inventory_limit=_rate_limit(conn_id, extras, "inventory_", ZOHO_FINANCE_DEFAULT_LIMIT),
+            books_limit=_rate_limit(conn_id, extras, "books_", ZOHO_FINANCE_DEFAULT_LIMIT),
             mint_budget=mint_budget,
         )
 

@@ -12,6 +12,8 @@ import requests
 import tenacity
 
 from zoho_cscart_sync.http.errors import (
+    ZOHO_BOOKS,
+    ZOHO_INVENTORY,
     Action,
     AmbiguousWriteError,
     ApiError,
@@ -32,6 +34,11 @@ log = logging.getLogger(__name__)
 EMPTY_STATUSES = frozenset({204, 304})
 DEFAULT_TIMEOUT_SECONDS = 30.0
 _CONNECT_TIMEOUT_SECONDS = 10.0
+# APIs whose 429 means "this organisation's requests for the current minute are used up" (Zoho Inventory
+# and Books: 100 requests per minute per organisation, zoho_api.md 3.7 and 4). Their docs promise no
+# Retry-After, and the exponential backoff (about 1 + 2 + 4 + 8 s over five attempts) gives up long before
+# the minute is over, so such a 429 waits for the window instead. CRM's 429s are concurrency and credits.
+WINDOWED_429_APIS = frozenset({ZOHO_INVENTORY, ZOHO_BOOKS})
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class ApiRequester:
     ) -> ApiResponse:
         started = time.monotonic()
         try:
-            with self.limiter.slot():
+            with self.limiter.slot() as ticket:
                 response = self.session.request(
                     method,
                     url,
@@ -148,6 +155,7 @@ class ApiRequester:
                     timeout=(min(_CONNECT_TIMEOUT_SECONDS, self.timeout), self.timeout),
                     allow_redirects=False,
                 )
+                ticket.refused = response.status_code == 429
         except requests.ConnectTimeout as exc:
             raise self._transport_error(RetryableApiError, api, method, url, exc, attempt) from None
         except (requests.Timeout, requests.ConnectionError) as exc:
@@ -186,12 +194,35 @@ class ApiRequester:
             if not idempotent and response.status_code != 429:
                 raise self._error(AmbiguousWriteError, message, **common)
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if api in WINDOWED_429_APIS and response.status_code == 429:
+                retry_after = self._wait_for_window(retry_after, api, method, url)
             raise RateLimitedError(message, retry_after=retry_after, **self._context_kwargs(**common))
         if verdict.action is Action.RETRY:
             if not idempotent:
                 raise self._error(AmbiguousWriteError, message, **common)
             raise self._error(RetryableApiError, message, **common)
         raise self._error(error_class_for(verdict.kind), message, **common)
+
+    def _wait_for_window(self, retry_after: float | None, api: str, method: str, url: str) -> float:
+        """The wait for a per-minute 429: ``Retry-After``, else the rest of the window; pauses every thread.
+
+        The pause holds the other threads of this process too: their requests would only collect more 429s
+        (and use up their attempts) before the window rolls over. A wait above ``max_retry_after`` is not
+        taken; the retry predicate then stops the request instead of sleeping a task slot away.
+        """
+        wait = retry_after if retry_after is not None else self.limiter.window_remaining()
+        if wait <= self.policy.max_retry_after:
+            self.limiter.pause(wait)
+        log.warning(
+            "%s %s [%s]: %s per-minute quota used up; waiting %.1fs for the window (%s)",
+            method,
+            sanitize_url(url),
+            self.context.tenant,
+            api,
+            wait,
+            "Retry-After" if retry_after is not None else "no Retry-After: rest of the window",
+        )
+        return wait
 
     def _context_kwargs(self, *, url: str, **rest: Any) -> dict[str, Any]:
         return {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -45,6 +46,17 @@ class Knobs:
     zoho_requests_per_minute: int = 0
     # Zoho Inventory/Books: requests per minute per organisation (0 = off; the reported real value is 100).
     finance_requests_per_minute: int = 0
+    # The same per-organisation quota (Inventory and Books counted apart), applied by the finance routes
+    # with a window tests can shorten, so a client's pacing is checked in seconds instead of minutes.
+    # 0 = off. The 429 carries `Retry-After` (seconds until a slot frees) unless `finance_retry_after` is
+    # false: Zoho documents no Retry-After for Inventory/Books (zoho_api.md 3.6/3.7), so clients must cope.
+    finance_requests_per_window: int = 0
+    finance_window_seconds: float = 60.0
+    finance_retry_after: bool = True
+    # Zoho Accounts: the next N token-endpoint calls answer HTTP 429 with `Retry-After` (load shedding in
+    # front of the accounts server: nothing is minted, nothing counts against the mint limit). API calls
+    # are unaffected; `burst_429` hits every endpoint.
+    token_burst_429: int = 0
     # CRM search index lag: records written less than this many seconds ago are not found by search.
     search_index_lag_seconds: float = 0.0
     # Accept "Authorization: Bearer" besides "Zoho-oauthtoken" (some clients report it works on Inventory).
@@ -110,6 +122,8 @@ class ServerRuntime:
         self.status_counters: Counter[str] = Counter()
         self._faults = random.Random(0)
         self.inflight: Counter[str] = Counter()
+        # Sliding windows of admitted requests (monotonic times) per limit key, for `admit`.
+        self.windows: dict[tuple[str, ...], deque[float]] = {}
 
     def reset(self, seed: int) -> None:
         self.knobs = Knobs()
@@ -117,6 +131,24 @@ class ServerRuntime:
         self.status_counters.clear()
         self._faults = random.Random(seed)
         self.inflight.clear()
+        self.windows.clear()
+
+    def admit(self, key: tuple[str, ...], limit: int, window_seconds: float) -> float | None:
+        """Count one request against `limit` per sliding `window_seconds` for `key` (0 = no limit).
+
+        Returns None when admitted, else the seconds until the oldest counted request leaves the window.
+        A refused request is not counted ((U) the sandbox's choice: whether Zoho charges a 429 is not documented).
+        """
+        if limit <= 0:
+            return None
+        now = time.monotonic()
+        window = self.windows.setdefault(key, deque())
+        while window and now - window[0] >= window_seconds:
+            window.popleft()
+        if len(window) >= limit:
+            return max(window[0] + window_seconds - now, 0.0)
+        window.append(now)
+        return None
 
     def draw(self) -> tuple[bool, bool]:
         """(answer 500?, hang?) for the next API request; two draws per request keep the sequence stable."""

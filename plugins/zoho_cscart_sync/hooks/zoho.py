@@ -182,10 +182,15 @@ class ZohoHook(HttpHook):
             ZOHO_INVENTORY: self.config.inventory_limit,
             ZOHO_BOOKS: self.config.books_limit,
         }
+        # Zoho counts Inventory/Books requests per organisation: tenants (and hooks, and threads) of one
+        # organisation in this process draw from one limiter. Without an organisation the call fails anyway.
+        scope = self.tenant
+        if api in (ZOHO_INVENTORY, ZOHO_BOOKS) and self.config.organization_id:
+            scope = f"org:{self.config.organization_id}"
         return ApiRequester(
             self.session,
             RequestContext(self.tenant, self.conn_id, (self.config.client_secret, self.config.refresh_token)),
-            limiter=limiter_for(api, self.tenant, limits[api]),
+            limiter=limiter_for(api, scope, limits[api]),
             policy=self.config.retry,
             timeout=self.config.timeout,
             refresh_token=self.token_manager.refresh_after_rejection,

@@ -99,6 +99,10 @@ class SandboxHandle:
             merged.update(_call("GET", f"{self._admin(server)}/counters")["endpoints"])
         return merged
 
+    def writes_let_through(self, server: str) -> int:
+        """Writes one server let through since its `fail_writes_after` knob was last set."""
+        return int(_call("GET", f"{self._admin(server)}/counters").get("writes_let_through", 0))
+
     def status_counters(self, server: str) -> dict[str, int]:
         """Responses per HTTP status on one server (faults and limits included)."""
         return dict(_call("GET", f"{self._admin(server)}/counters")["statuses"])

@@ -33,6 +33,10 @@ class Knobs:
     hang_phase: str = "after"
     # The next N API requests answer 429 with Retry-After.
     burst_429: int = 0
+    # Scripted write failure (a store that goes down mid-load): the next N writes (POST/PUT/PATCH/DELETE
+    # other than token mints and COQL reads, counted from the moment the knob is set) are processed, and
+    # every write after them answers 500 *without* being applied. -1 = off.
+    fail_writes_after: int = -1
     retry_after_seconds: int = 1
     # Zoho Accounts: access-token lifetime and the documented limits (zoho_api.md 1.4).
     token_lifetime_seconds: int = 3600
@@ -94,6 +98,16 @@ class Knobs:
 
 
 _DIGITS = re.compile(r"^\d+$")
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# POSTs that read or mint rather than change data.
+_NOT_WRITES = ("/oauth/", "/coql")
+
+
+def is_write(method: str, path: str) -> bool:
+    """A request that changes data (what `fail_writes_after` counts): not a token mint, not a COQL query."""
+    return method.upper() in _WRITE_METHODS and not any(part in path for part in _NOT_WRITES)
+
+
 _CSCART_VERSION = re.compile(r"^/api/\d+(\.\d+)?/")
 
 
@@ -124,6 +138,8 @@ class ServerRuntime:
         self.inflight: Counter[str] = Counter()
         # Sliding windows of admitted requests (monotonic times) per limit key, for `admit`.
         self.windows: dict[tuple[str, ...], deque[float]] = {}
+        # Writes let through since `fail_writes_after` was last set.
+        self.writes_let_through = 0
 
     def reset(self, seed: int) -> None:
         self.knobs = Knobs()
@@ -132,6 +148,17 @@ class ServerRuntime:
         self._faults = random.Random(seed)
         self.inflight.clear()
         self.windows.clear()
+        self.writes_let_through = 0
+
+    def write_refused(self, method: str, path: str) -> bool:
+        """True when `fail_writes_after` says this write must fail; otherwise a write is counted as let through."""
+        limit = self.knobs.fail_writes_after
+        if limit < 0 or not is_write(method, path):
+            return False
+        if self.writes_let_through >= limit:
+            return True
+        self.writes_let_through += 1
+        return False
 
     def admit(self, key: tuple[str, ...], limit: int, window_seconds: float) -> float | None:
         """Count one request against `limit` per sliding `window_seconds` for `key` (0 = no limit).
@@ -184,6 +211,8 @@ def install_runtime_middleware(
             response.headers["Retry-After"] = str(knobs.retry_after_seconds)
             return _counted(runtime, response)
         if fail:
+            return _counted(runtime, error_response(request, 500, "fault"))
+        if runtime.write_refused(request.method, path):
             return _counted(runtime, error_response(request, 500, "fault"))
         release: Callable[[], None] | None = None
         if limiter is not None:
@@ -245,13 +274,19 @@ def install_admin_routes(
         try:
             actions = on_knobs(body) if on_knobs is not None else {}
             runtime.knobs.update({k: v for k, v in body.items() if k not in actions})
+            if "fail_writes_after" in body:
+                runtime.writes_let_through = 0
         except (ValueError, KeyError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(runtime.knobs.as_dict())
 
     @app.get(f"{ADMIN_PREFIX}/counters")
     async def counters() -> dict[str, Any]:
-        return {"endpoints": dict(runtime.counters), "statuses": dict(runtime.status_counters)}
+        return {
+            "endpoints": dict(runtime.counters),
+            "statuses": dict(runtime.status_counters),
+            "writes_let_through": runtime.writes_let_through,
+        }
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

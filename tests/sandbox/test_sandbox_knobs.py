@@ -108,3 +108,44 @@ def test_reset_restores_data_and_default_knobs(sandbox_clean, cscart_admin):
     assert cscart_admin("GET", "/products/1").status_code == 200
     assert sandbox_clean.knobs("cscart")["cscart_items_per_page"] == 10
     assert sandbox_clean.knobs("cscart")["latency_ms"] == 0
+
+
+def test_fail_writes_after_lets_n_writes_through_then_refuses_every_write_unapplied(sandbox_clean, cscart_admin):
+    sandbox_clean.set_knobs(fail_writes_after=2, server="cscart")
+    created = [
+        cscart_admin("POST", "/users", json={"email": f"w{i}@example.com", "user_type": "C", "company_id": 0})
+        for i in range(4)
+    ]
+    assert [r.status_code for r in created] == [201, 201, 500, 500]
+    assert created[2].json() == {"message": "Internal Server Error", "status": 500}
+    # Reads still work, and the refused writes were not applied.
+    assert cscart_admin("GET", "/products/1").status_code == 200
+    users = cscart_admin("GET", "/users", params={"user_type": "C", "items_per_page": 0}).json()["users"]
+    emails = {u["email"] for u in users}
+    assert {"w0@example.com", "w1@example.com"} <= emails
+    assert not {"w2@example.com", "w3@example.com"} & emails
+    first = next(u for u in users if u["email"] == "w0@example.com")
+    assert cscart_admin("PUT", f"/users/{first['user_id']}", json={"lastname": "Refused"}).status_code == 500
+    assert sandbox_clean.writes_let_through("cscart") == 2
+    # Setting the knob again restarts the count; -1 turns it off.
+    sandbox_clean.set_knobs(fail_writes_after=1, server="cscart")
+    assert cscart_admin("PUT", f"/users/{first['user_id']}", json={"lastname": "Allowed"}).status_code == 200
+    assert cscart_admin("PUT", f"/users/{first['user_id']}", json={"lastname": "Refused"}).status_code == 500
+    sandbox_clean.set_knobs(fail_writes_after=-1, server="cscart")
+    assert cscart_admin("PUT", f"/users/{first['user_id']}", json={"lastname": "Again"}).status_code == 200
+    assert cscart_admin("GET", f"/users/{first['user_id']}").json()["lastname"] == "Again"
+
+
+def test_fail_writes_after_does_not_count_token_mints_or_coql(sandbox_clean, acme_zoho):
+    sandbox_clean.set_knobs(fail_writes_after=0, server="zoho")
+    query = {"select_query": "select Email from Contacts limit 1"}
+    assert acme_zoho.crm("POST", "/coql", json=query).status_code == 200
+    sandbox_clean.zoho_access_token("acme_store")  # a token mint is a POST, but not a data write
+    record = {"data": [{"Last_Name": "Refused", "Email": "refused@example.com"}]}
+    assert acme_zoho.crm("POST", "/Contacts", json=record).status_code == 500
+    assert acme_zoho.crm("GET", "/Contacts/search", params={"email": "refused@example.com"}).status_code == 204
+    sandbox_clean.set_knobs(fail_writes_after=-1, server="zoho")
+    assert acme_zoho.crm("POST", "/Contacts", json=record).status_code == 201
+    assert acme_zoho.crm("GET", "/Contacts/search", params={"email": "refused@example.com"}).status_code == 200
+    sandbox_clean.reset()
+    assert sandbox_clean.knobs("zoho")["fail_writes_after"] == -1

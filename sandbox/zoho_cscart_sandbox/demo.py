@@ -53,6 +53,10 @@ def sandbox_connections(
                     "organization_id": zoho.organization_id,
                     "accounts_url": sandbox.zoho_accounts_url,
                     "api_domain": sandbox.zoho_api_url,
+                    # Zoho's 100 requests per organisation and minute, squeezed into one second: the sandbox
+                    # answers in milliseconds, so a real minute would only make the demo and the tests wait.
+                    "inventory_rate_window_seconds": 1,
+                    "books_rate_window_seconds": 1,
                     **more,
                 },
             }

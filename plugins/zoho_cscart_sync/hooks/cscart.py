@@ -8,6 +8,7 @@ every write forces the company: touching another vendor's record raises :class:`
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from functools import cached_property
@@ -17,6 +18,7 @@ import requests
 from airflow.providers.http.hooks.http import HttpHook
 
 from zoho_cscart_sync.hooks.config import ConnectionConfigError, CsCartConnectionConfig
+from zoho_cscart_sync.hooks.endpoints import endpoint_template
 from zoho_cscart_sync.http import pagination
 from zoho_cscart_sync.http.client import ApiRequester, ApiResponse, RequestContext
 from zoho_cscart_sync.http.errors import (
@@ -78,6 +80,8 @@ class CsCartHook(HttpHook):
         self.tenant = tenant or conn_id
         self.company_id = company_id
         self._wait = wait
+        self.calls: Counter[str] = Counter()
+        """Calls made through this hook per endpoint (``cscart GET /api/users/{id}``), for the run report."""
 
     # ------------------------------------------------------------------ plumbing
     @cached_property
@@ -125,6 +129,7 @@ class CsCartHook(HttpHook):
         json: Any = None,
         idempotent: bool = True,
     ) -> ApiResponse:
+        self.calls[f"cscart {method} {endpoint_template('/api/' + path)}"] += 1
         # `json=` makes requests send Content-Type: application/json; without it CS-Cart parses the body
         # as a query string and silently drops fields.
         return self.requester.request(

@@ -8,6 +8,7 @@ classification, bounded retries, one token refresh on 401).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ from zoho_cscart_sync.auth.oauth import ZohoOAuth
 from zoho_cscart_sync.auth.token_manager import TokenStatus, ZohoTokenManager
 from zoho_cscart_sync.hooks import crm_query
 from zoho_cscart_sync.hooks.config import ConnectionConfigError, ZohoConnectionConfig
+from zoho_cscart_sync.hooks.endpoints import endpoint_template
 from zoho_cscart_sync.http import pagination
 from zoho_cscart_sync.http.client import ApiRequester, ApiResponse, RequestContext
 from zoho_cscart_sync.http.errors import (
@@ -122,6 +124,8 @@ class ZohoHook(HttpHook):
         self.tenant = tenant or conn_id
         self._state = state
         self._wait = wait
+        self.calls: Counter[str] = Counter()
+        """Calls made through this hook per endpoint (``zoho POST /crm/v8/Contacts/upsert``), for the report."""
 
     # ------------------------------------------------------------------ plumbing
     @cached_property
@@ -212,6 +216,7 @@ class ZohoHook(HttpHook):
         headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
     ) -> ApiResponse:
+        self.calls[f"zoho {method} {endpoint_template(path)}"] += 1
         return self._requester(api).request(
             api,
             method,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from zoho_cscart_sandbox.demo import sandbox_connections
-from zoho_cscart_sync.pipeline import RunContext
 from zoho_cscart_sync.kit.context import EntityRun
 from zoho_cscart_sync.kit.extract import extract
+from zoho_cscart_sync.pipeline import RunContext
 from zoho_cscart_sync.pipelines.customers import CUSTOMERS
 from zoho_cscart_sync.sync.staging import read_staged_records
 from zoho_cscart_sync.tenants import load_tenant

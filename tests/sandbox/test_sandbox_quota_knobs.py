@@ -65,7 +65,10 @@ def test_finance_quota_is_per_organisation_and_product_over_a_short_window(
     refused = acme_zoho.books("POST", "/contacts", json={"contact_name": "Quota refused"})
     assert statuses == [201, 201, 201]
     assert refused.status_code == 429
-    assert refused.json() == {"code": 45, "message": "You have made too many requests. Please try again after some time."}
+    assert refused.json() == {
+        "code": 45,
+        "message": "You have made too many requests. Please try again after some time.",
+    }
     assert refused.headers["Retry-After"] == "1"  # whole seconds, rounded up from what is left of 0.6 s
     assert acme_zoho.inventory("GET", "/items", params={"per_page": 1}).status_code == 200  # Inventory: own quota
     assert northwind_zoho.books("GET", "/contacts").status_code == 200  # another organisation: own quota

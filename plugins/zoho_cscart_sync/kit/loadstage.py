@@ -25,9 +25,9 @@ from itertools import islice
 from typing import Any
 
 from zoho_cscart_sync.kit.context import EntityRun
+from zoho_cscart_sync.kit.hierarchy import CYCLE
 from zoho_cscart_sync.kit.spec import StreamSpec, TargetSpec
 from zoho_cscart_sync.kit.writers import build_writer
-from zoho_cscart_sync.kit.hierarchy import CYCLE
 from zoho_cscart_sync.sync.hashing import content_hash
 from zoho_cscart_sync.sync.load import EchoHasher, LoadJob, load_records
 from zoho_cscart_sync.sync.records import MappedRecord
@@ -198,7 +198,8 @@ def _why_missing(run: EntityRun, target_pass: _TargetPass, required_id: str) -> 
         if entry.reason.startswith(WAITING_PREFIX):
             return "it is waiting for its own prerequisite"
         return f"it is in quarantine ({entry.reason})"
-    return f"it could not be read from {'Zoho' if run.direction.source == 'zoho' else 'CS-Cart'} (deleted, or not visible to this connection)"
+    source = "Zoho" if run.direction.source == "zoho" else "CS-Cart"
+    return f"it could not be read from {source} (deleted, or not visible to this connection)"
 
 
 def _wait(run: EntityRun, target_pass: _TargetPass, record: MappedRecord, field: str, reason: str, counts: Any) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 
 from zoho_cscart_sync.kit.context import EntityRun
 from zoho_cscart_sync.kit.extract import reference_id
-from zoho_cscart_sync.kit.spec import StreamSpec, TargetSpec
 from zoho_cscart_sync.kit.hierarchy import CYCLE, account_depths
+from zoho_cscart_sync.kit.spec import StreamSpec, TargetSpec
 from zoho_cscart_sync.state.models import QuarantineEntry
 from zoho_cscart_sync.sync.hashing import content_hash
 from zoho_cscart_sync.sync.records import MappedRecord

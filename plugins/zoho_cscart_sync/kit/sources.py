@@ -32,7 +32,10 @@ CSCART_PAGE = 200
 class Source(Protocol):
     """Reads one stream."""
 
-    label: str
+    @property
+    def label(self) -> str:
+        """Endpoint family, for logs."""
+        ...
 
     def pages(self, window: RunWindow) -> Iterator[Page]:
         """Records modified in ``[window.since, window.until)`` (everything before ``until`` on a full refresh)."""

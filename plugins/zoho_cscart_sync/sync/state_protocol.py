@@ -6,7 +6,7 @@ and lets a unit test pass any object with these methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from zoho_cscart_sync.state.models import PendingWrite, RecordLink
@@ -50,6 +50,31 @@ class SyncStateStore(Protocol):
 
     def clear_pending(self, tenant: str, entity: str, direction: str, source_id: str) -> None: ...
 
+    def mark_pending_many(
+        self, tenant: str, entity: str, direction: str, intents: Mapping[str, str | None], run_id: str
+    ) -> None: ...
+
+    def clear_pending_many(self, tenant: str, entity: str, direction: str, source_ids: Iterable[str]) -> None: ...
+
+    def find_links_by_natural_keys(
+        self, tenant: str, entity: str, key_kind: str, key_values: Iterable[str]
+    ) -> dict[str, RecordLink]: ...
+
+    def record_write(
+        self,
+        tenant: str,
+        entity: str,
+        direction: str,
+        *,
+        source_id: str,
+        target_id: str,
+        target_hash: str,
+        echo_hash: str | None,
+        natural_keys: Mapping[str, str] | None,
+        flags: Iterable[str] | None,
+        run_id: str,
+    ) -> RecordLink: ...
+
     def list_pending(self, tenant: str, entity: str, direction: str) -> list[PendingWrite]: ...
 
     def quarantine(
@@ -63,6 +88,8 @@ class SyncStateStore(Protocol):
         stage: str,
         run_id: str,
         field: str | None = None,
+        kind: str = "transient",
+        content_hash: str | None = None,
     ) -> None: ...
 
     def resolve_quarantine(self, tenant: str, entity: str, direction: str, source_id: str) -> None: ...

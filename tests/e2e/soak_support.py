@@ -176,12 +176,24 @@ def run_once(dags: CustomersDags, tenant: str, **conf: Any) -> RunOutcome:
     return RunOutcome(str(getattr(run.state, "value", run.state)), time.monotonic() - started, not_ok)
 
 
+def transient_backlog(dags: CustomersDags, tenant: str) -> int:
+    """Records the sync itself still has to retry (quarantined as transient: an ambiguous write, a 5xx past
+    the retries). A green run with such a backlog has not finished its work: the next run completes it."""
+    from zoho_cscart_sync.state import StateStore
+
+    store = StateStore.from_url(dags.state_url)
+    try:
+        return sum(1 for entry in store.list_quarantine(tenant) if entry.kind == "transient")
+    finally:
+        store.close()
+
+
 def run_until_success(dags: CustomersDags, tenant: str, *, max_runs: int, **conf: Any) -> list[RunOutcome]:
-    """Trigger runs (each a real DAG run) until one succeeds, at most ``max_runs``."""
+    """Trigger runs (each a real DAG run) until one succeeds with nothing left to retry, at most ``max_runs``."""
     outcomes: list[RunOutcome] = []
     for _ in range(max_runs):
         outcomes.append(run_once(dags, tenant, **conf))
-        if outcomes[-1].state == "success":
+        if outcomes[-1].state == "success" and transient_backlog(dags, tenant) == 0:
             break
     return outcomes
 

@@ -20,6 +20,7 @@ from zoho_cscart_sync.kit.extract import reference_id
 from zoho_cscart_sync.kit.hierarchy import CYCLE, account_depths
 from zoho_cscart_sync.kit.spec import StreamSpec, TargetSpec
 from zoho_cscart_sync.state.models import QuarantineEntry
+from zoho_cscart_sync.state.natural_keys import normalise_natural_key
 from zoho_cscart_sync.sync.hashing import content_hash
 from zoho_cscart_sync.sync.records import MappedRecord
 from zoho_cscart_sync.sync.staging import read_staged_records
@@ -63,6 +64,15 @@ def map_records(run: EntityRun, extracted: Mapping[str, Any]) -> dict[str, Any]:
         namespace = run.namespace(target)
         entries = run.store.open_quarantine(run.tenant_id, namespace, run.direction.value)
         waiting_on_content[namespace] = {i: e for i, e in entries.items() if e.kind == "content"}
+    # Natural keys of writes the opposite direction started but has not confirmed (ambiguous or interrupted):
+    # such a record here is most likely that very write read back, unlinked. Sending it now would echo it.
+    unconfirmed = {
+        normalise_natural_key(target.match_key, intent.natural_key)
+        for target in targets[:1]
+        if target.match_key and run.two_way
+        for intent in run.store.list_pending(run.tenant_id, run.namespace(target), run.direction.opposite.value)
+        if intent.natural_key
+    }
     parents = _requirement_parents(run, extracted)
     depths: dict[str, dict[str, int]] = {}
     required_ids: set[str] = set()
@@ -90,6 +100,7 @@ def map_records(run: EntityRun, extracted: Mapping[str, Any]) -> dict[str, Any]:
                         retry_all,
                         counts,
                         waiting,
+                        unconfirmed,
                     )
                 )
     max_depth = max((d for per in depths.values() for d in per.values() if d != CYCLE), default=0)
@@ -116,6 +127,7 @@ def _map_chunk(
     retry_all: bool,
     counts: Counter[str],
     waiting: Counter[str],
+    unconfirmed: set[str],
 ) -> Iterator[dict[str, Any]]:
     quirks = run.quirks
     source = run.direction.source
@@ -146,6 +158,17 @@ def _map_chunk(
             )
             if index == 0:
                 skip = quirks.skip_reason(stream, row, record, link)
+                key = record.natural_keys.get(target.match_key or "")
+                if (
+                    skip is None
+                    and link is None
+                    and key
+                    and normalise_natural_key(target.match_key or "", key) in unconfirmed
+                ):
+                    skip = (
+                        f"an unconfirmed {run.direction.opposite.label} write of {target.match_key} {key} is pending; "
+                        "it is checked first, this record follows once it is linked"
+                    )
                 if skip is not None:
                     record = MappedRecord(
                         record.source_id, record.payload, record.natural_keys, record.flags, skip, source_hash

@@ -483,22 +483,7 @@ class _LoadLoop:
     def _transient_failure(self, record: MappedRecord, exc: Exception, *, count_towards_outage: bool = True) -> None:
         """One record's bad luck (a write still ambiguous after its look-up, a 5xx past the retries): it waits
         in quarantine and is retried next run, with its intent kept so that run looks it up first."""
-        self.counts.failed += 1
-        self.failed_now.add(record.source_id)
-        reason = f"transient failure, retried next run: {exc}"
-        log.warning("%s: record %s: %s", self.job.context, record.source_id, reason)
-        if not self.job.dry_run:
-            self.state.quarantine(
-                self.job.tenant,
-                self.job.entity,
-                self.job.direction,
-                record.source_id,
-                reason=reason,
-                stage=LOAD_STAGE,
-                run_id=self.job.run_id,
-                field=None,
-                kind="transient",
-            )
+        self._quarantine(record, f"transient failure, retried next run: {exc}", None, kind="transient")
         if count_towards_outage:
             self._note_transient(exc)
 
@@ -514,23 +499,28 @@ class _LoadLoop:
         self._clear_intents([record.source_id])
 
     def _fail(self, record: MappedRecord, reason: str, field: str | None) -> None:
+        # Refused for its content: the same source would be refused again, so it waits for a change.
+        self._quarantine(record, reason, field, kind="content")
+
+    def _quarantine(self, record: MappedRecord, reason: str, field: str | None, *, kind: str) -> None:
+        """Count a failed record and park it: ``content`` failures carry their source hash (see the module)."""
         self.counts.failed += 1
         self.failed_now.add(record.source_id)
         log.warning("%s: record %s failed (field %s): %s", self.job.context, record.source_id, field or "-", reason)
-        if not self.job.dry_run:
-            # Refused for its content: the same source would be refused again, so it waits for a change.
-            self.state.quarantine(
-                self.job.tenant,
-                self.job.entity,
-                self.job.direction,
-                record.source_id,
-                reason=reason,
-                stage=LOAD_STAGE,
-                run_id=self.job.run_id,
-                field=field,
-                kind="content",
-                content_hash=record.source_hash or content_hash(record.payload),
-            )
+        if self.job.dry_run:
+            return
+        self.state.quarantine(
+            self.job.tenant,
+            self.job.entity,
+            self.job.direction,
+            record.source_id,
+            reason=reason,
+            stage=LOAD_STAGE,
+            run_id=self.job.run_id,
+            field=field,
+            kind=kind,
+            content_hash=(record.source_hash or content_hash(record.payload)) if kind == "content" else None,
+        )
 
     def _resolve(self, record: MappedRecord) -> None:
         if record.source_id not in self.quarantined_before or record.source_id in self.resolved_now:

@@ -26,21 +26,38 @@ register_dags(globals(), Path({tenants_dir!r}))
 """
 
 
-def write_tenants(target: Path, overrides: dict[str, dict[str, Any]] | None = None) -> Path:
-    """Copy the sample tenant files into ``target`` with customers enabled only, applying ``overrides``.
+def write_tenants(
+    target: Path,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    *,
+    entity: str = "customers",
+    fail_run_on: str | None = "never",
+) -> Path:
+    """Copy the sample tenant files into ``target`` with ``entity`` enabled only, applying ``overrides``.
 
-    ``overrides`` maps tenant id -> dict merged into ``entities.customers`` (e.g. settings, master).
+    ``overrides`` maps tenant id -> dict merged into ``entities.<entity>`` (e.g. settings, master); a
+    ``"defaults"`` key is merged into the tenant's ``defaults`` instead.
+
+    ``fail_run_on`` is written into every tenant file (``None``: the tenant's own, by default ``new_failures``).
+    Tests default to ``never``: the sandbox seed carries deliberate traps (two contacts sharing one e-mail,
+    Books contacts with a duplicate e-mail) that fail for the first time on a first sync, which makes that run
+    red under ``new_failures``. These tests are about what the sync writes; when a run is red is the subject
+    of tests/e2e/test_customers_fail_run_on.py.
     """
     target.mkdir(parents=True, exist_ok=True)
     for path in sorted(SAMPLE_TENANTS_DIR.glob("*.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        customers = dict(doc["entities"]["customers"])
+        customers = dict(doc["entities"][entity])
         for key, value in (overrides or {}).get(doc["tenant_id"], {}).items():
-            if key == "settings":
+            if key == "defaults":
+                doc["defaults"] = {**doc.get("defaults", {}), **value}
+            elif key == "settings":
                 customers["settings"] = {**customers.get("settings", {}), **value}
             else:
                 customers[key] = value
-        doc["entities"] = {"customers": customers}
+        doc["entities"] = {entity: customers}
+        if fail_run_on is not None:
+            doc["fail_run_on"] = fail_run_on
         (target / path.name).write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return target
 
@@ -54,6 +71,7 @@ class CustomersDags:
     tenants_dir: Path
     state_url: str
     dag_file: Path
+    entity: str = "customers"
     _bag: Any = field(default=None, repr=False)
 
     def bag(self) -> Any:
@@ -65,7 +83,7 @@ class CustomersDags:
         return self._bag
 
     def dag(self, tenant: str) -> Any:
-        dag = self.bag().get_dag(f"zoho_cscart__{tenant}__customers")
+        dag = self.bag().get_dag(f"zoho_cscart__{tenant}__{self.entity}")
         for task in dag.tasks:
             # A failure must show at once: dag.test() would otherwise wait out the 2-minute retry delay.
             task.retries = 0
@@ -88,17 +106,19 @@ def make_customers_dags(
     overrides: dict | None = None,
     *,
     connection_extra: dict[str, Any] | None = None,
+    entity: str = "customers",
+    fail_run_on: str | None = "never",
 ) -> CustomersDags:
-    tenants_dir = write_tenants(tmp_path / "tenants", overrides)
+    tenants_dir = write_tenants(tmp_path / "tenants", overrides, entity=entity, fail_run_on=fail_run_on)
     for name, value in sandbox_connections(sandbox, extra=connection_extra).items():
         monkeypatch.setenv(name, value)
     state_db = tmp_path / "state.db"
     monkeypatch.setenv("AIRFLOW_CONN_ZOHO_CSCART_STATE", json.dumps({"conn_type": "sqlite", "host": str(state_db)}))
     # Each test's DAG file gets a unique name so the bundle never serves another test's tenants folder.
     dags_dir = Path(os.environ["ZCS_TEST_DAGS_DIR"])
-    dag_file = dags_dir / f"customers_{uuid.uuid4().hex[:8]}_dags.py"
+    dag_file = dags_dir / f"{entity}_{uuid.uuid4().hex[:8]}_dags.py"
     dag_file.write_text(textwrap.dedent(DAG_FILE.format(tenants_dir=str(tenants_dir))))
-    return CustomersDags(tmp_path, sandbox, tenants_dir, f"sqlite:///{state_db}", dag_file)
+    return CustomersDags(tmp_path, sandbox, tenants_dir, f"sqlite:///{state_db}", dag_file, entity)
 
 
 def report_of(run: Any) -> dict[str, Any]:

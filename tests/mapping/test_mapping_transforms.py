@@ -46,7 +46,7 @@ def test_registry_is_closed_and_complete() -> None:
         "strip", "lower", "upper", "to_str", "truncate", "html_to_text", "concat", "affix",
         "email_normalise", "placeholder_email", "phone_normalise", "email_local_part", "split_name", "join_name",
         "iso_datetime_to_unix", "unix_to_iso", "bool_to_yn", "yn_to_bool", "decimal_to_str",
-        "to_float", "to_int", "split_csv", "join_csv", "country_code", "value_map", "id_link",
+        "to_float", "to_int", "floor_int", "split_csv", "join_csv", "country_code", "value_map", "id_link",
         "default_if_empty", "first_non_empty",
     }  # fmt: skip
 
@@ -387,6 +387,19 @@ def test_to_int(value: Any, expected: Any) -> None:
 def test_to_int_refuses_to_truncate() -> None:
     with pytest.raises(TransformError, match="truncate"):
         run("to_int", "2.5")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2.75", 2), (2.999, 2), ("10", 10), (-1.5, -2), ("-4", -4), ("0.4", 0), ("", None), (None, None)],
+)
+def test_floor_int_rounds_stock_down(value: Any, expected: Any) -> None:
+    assert run("floor_int", value) == expected
+
+
+def test_floor_int_refuses_text() -> None:
+    with pytest.raises(TransformError):
+        run("floor_int", "many")
 
 
 def test_csv_lists() -> None:

@@ -160,13 +160,15 @@ class EntityRun:
 
     # -- sources and mappings --------------------------------------------------------------------------
     def source(self, stream: StreamSpec) -> Source:
-        from zoho_cscart_sync.kit.sources import CrmSource, CsCartSource
+        from zoho_cscart_sync.kit.sources import CrmSource, CsCartSource, FinanceSource
 
         if stream.system == "zoho_crm":
             fields = [*self.mapping(self.direction, stream.mapping).source_fields(), *stream.extra_fields]
             if stream.requires is not None:
                 fields.append(stream.requires.field)
             return CrmSource(self.zoho, stream, list(dict.fromkeys(fields)))
+        if stream.system in ("zoho_inventory", "zoho_books"):
+            return FinanceSource(self.zoho, stream)
         if stream.system == "cscart":
             return CsCartSource(self.cscart, stream, self.ctx.tenant.company_id)
         raise ValueError(f"{self.label}: no source adapter for system {stream.system!r}")
@@ -176,6 +178,10 @@ class EntityRun:
         defaults: dict[str, Any] = {
             key: value for key, value in self.ctx.tenant.defaults.model_dump().items() if value is not None
         }
+        # Products created in CS-Cart belong to the vendor (vendor tenants) or the store's import vendor.
+        company = self.ctx.tenant.company_id or self.ctx.tenant.defaults.product_company_id
+        if company is not None:
+            defaults.setdefault("company_id", str(company))
         if self.ctx.tenant.company_id is not None and "customer_company_id" not in defaults:
             # Vendor tenants create records under their own company (mapping `default_from`).
             defaults["customer_company_id"] = str(self.ctx.tenant.company_id)

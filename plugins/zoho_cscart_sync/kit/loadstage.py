@@ -68,6 +68,9 @@ class _TargetPass:
             if run.two_way and target.reader_mapping
             else None
         )
+        if hasattr(self.writer, "keep_rows"):
+            # Rows read back for echo hashes cost calls and memory: only when the opposite direction reads.
+            self.writer.keep_rows = self.echo_reader is not None
 
     # -- echo ------------------------------------------------------------------------------------------
     def echo(self) -> EchoHasher | None:
@@ -77,7 +80,15 @@ class _TargetPass:
         run = self.run
 
         def echo_hash(record: MappedRecord, target_id: str, *, created: bool) -> str | None:
-            before = getattr(self.writer, "adopted_rows", {}).get(target_id) or self.rows_before.get(target_id)
+            # A writer that keeps the target's answer to the write (Inventory returns the item) gives the
+            # record exactly as it will be read back; otherwise the entity computes it (or reads it).
+            answered = getattr(self.writer, "written_rows", {}).pop(target_id, None)
+            if answered is not None:
+                return self.observed_hash(answered)
+            # Rows read before this write are used once, here (popped: a catalogue-sized load holds none).
+            before = getattr(self.writer, "adopted_rows", {}).pop(target_id, None) or self.rows_before.pop(
+                target_id, None
+            )
             row = run.quirks.read_back(self.target, self.route, record, target_id, created=created, before=before)
             if row is None:
                 return None
@@ -102,6 +113,7 @@ def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str
         for route in run.quirks.routes(target):
             target_pass = _TargetPass(run, target, route, report)
             first_pass = first_pass or target_pass
+            _plan_lookups(run, target_pass, ref)
             for stream in run.direction_spec.streams:
                 for depth in _levels(stream, int(mapped.get("max_depth", 0))):
                     records = _ready(run, target_pass, ref, stream, depth, report)
@@ -118,9 +130,31 @@ def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str
             run.quirks.adjust_counts(
                 target, report.counts(target_pass.namespace, run.direction.value), target_pass.writer
             )
+            close = getattr(target_pass.writer, "close", None)
+            if close is not None:
+                close()
     if first_pass is not None and mapped.get("deleted") and not run.ctx.dry_run:
         extra["deactivated"] = _apply_deletions(run, first_pass, mapped["deleted"])
     return report, extra
+
+
+def _plan_lookups(run: EntityRun, target_pass: _TargetPass, ref: StagedRef) -> None:
+    """Tell a writer that can index the target (``plan_lookups``) how many records it will look up by key."""
+    plan = getattr(target_pass.writer, "plan_lookups", None)
+    if plan is None or target_pass.target.write != "find_then_create":
+        return
+    unlinked = 0
+    field = run.direction.target_id_field
+    items = (
+        item
+        for item in read_staged_records(ref)
+        if item["target"] == target_pass.target.name and item.get("route") == target_pass.route
+    )
+    while chunk := list(islice(items, LINK_BATCH)):
+        ids = [str(MappedRecord.from_staged(item["record"]).source_id) for item in chunk]
+        links = run.store.get_links(run.tenant_id, target_pass.namespace, **{f"{run.direction.source}_ids": ids})
+        unlinked += sum(1 for i in ids if not (i in links and getattr(links[i], field)))
+    plan(unlinked)
 
 
 def _levels(stream: StreamSpec, max_depth: int) -> list[int | None]:

@@ -153,7 +153,10 @@ def _map_chunk(
                 source_id=source_id,
                 payload=mapped.payload,
                 natural_keys=dict(mapped.natural_keys),
-                flags=frozenset(mapped.flags) | frozenset(stream.flags) | quirks.flags(stream, route),
+                flags=frozenset(mapped.flags)
+                | frozenset(stream.flags)
+                | quirks.flags(stream, route)
+                | quirks.row_flags(stream, row),
                 source_hash=source_hash,
             )
             if index == 0:

@@ -64,6 +64,10 @@ class EntityQuirks:
         in this run; ``imported``: required ids already linked)."""
         return required_id
 
+    def row_flags(self, stream: StreamSpec, row: Mapping[str, Any]) -> frozenset[str]:
+        """Flags of one source record decided by its content (e.g. a Zoho item that belongs to an item group)."""
+        return frozenset()
+
     def skip_reason(
         self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None
     ) -> str | None:

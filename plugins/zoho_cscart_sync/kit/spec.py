@@ -18,12 +18,15 @@ from zoho_cscart_sync.directions import Direction
 
 SourceSystem = Literal["zoho_crm", "zoho_inventory", "zoho_books", "cscart"]
 
-WindowStrategy = Literal["crm_coql", "crm_list", "full_scan"]
+WindowStrategy = Literal["crm_coql", "crm_list", "full_scan", "finance_modified", "cscart_newest_first"]
 """How a stream reads "modified in the window":
 
 * ``crm_coql``: keyset COQL on (Modified_Time, id), 2,000 rows a call, no 2,000-record wall;
 * ``crm_list``: list API sorted by Modified_Time with If-Modified-Since (for lookups COQL returns bare);
-* ``full_scan``: the API has no modified filter (CS-Cart users): every page, compared by content hash.
+* ``full_scan``: the API has no modified filter (CS-Cart users): every page, compared by content hash;
+* ``finance_modified``: Zoho Inventory / Books lists filtered by ``last_modified_time`` (200 a page);
+* ``cscart_newest_first``: CS-Cart list sorted by ``updated_timestamp`` descending, read until a page reaches
+  the window's start (CS-Cart products): an idle run costs one call whatever the catalogue size.
 """
 
 ByIdsStrategy = Literal["coql_in", "get_each"]
@@ -105,6 +108,10 @@ class TargetSpec:
     """Name of a boolean setting that switches this target on (``also_to_books``); None: always on."""
     report_prefix: str | None = None
     """Counters of a second target appear in the direction's report as ``<prefix>_<counter>``."""
+    call_budget: str | None = None
+    """Name of the setting holding the most write calls one run may spend on this target (None: no limit).
+    A target slower than the hour (Zoho Inventory: ~100 requests a minute, no bulk create) then works through
+    a backlog run by run: what is left is counted as ``deferred`` and the watermark waits for it."""
     reader_mapping: str | None = None
     """The opposite direction's mapping variant that reads this target's records back (two-way entities):
     echo hashes and conflicts are computed with it. None: the opposite direction never reads this target."""

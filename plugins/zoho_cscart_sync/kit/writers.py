@@ -22,6 +22,15 @@ def build_writer(run: EntityRun, target: TargetSpec, route: str | None) -> Targe
         from zoho_cscart_sync.pipelines.cscart_users import CsCartUserWriter
 
         return CsCartUserWriter(run.cscart, tenant=run.tenant_id, company_id=run.ctx.tenant.company_id)
+    if key == ("cscart", "products"):
+        from zoho_cscart_sync.pipelines.product_writers import CsCartProductWriter
+
+        company = run.ctx.tenant.company_id or run.ctx.tenant.defaults.product_company_id
+        return CsCartProductWriter(run.cscart, tenant=run.tenant_id, company_id=company)
+    if key == ("zoho_inventory", "items"):
+        from zoho_cscart_sync.pipelines.product_writers import InventoryItemWriter
+
+        return InventoryItemWriter(run.zoho)
     if target.system == "zoho_crm":
         from zoho_cscart_sync.pipelines.zoho_writers import CrmUpsertWriter
 
@@ -29,5 +38,10 @@ def build_writer(run: EntityRun, target: TargetSpec, route: str | None) -> Targe
     if key == ("zoho_books", "contacts"):
         from zoho_cscart_sync.pipelines.zoho_writers import BooksContactWriter
 
-        return BooksContactWriter(run.zoho)
+        namespace = run.namespace(target)
+
+        def owns(contact_id: str) -> bool:
+            return run.store.get_link(run.tenant_id, namespace, zoho_id=contact_id) is not None
+
+        return BooksContactWriter(run.zoho, owns=owns)
     raise ValueError(f"{run.label}: no writer for {target.system} {target.resource} (target {target.name!r})")

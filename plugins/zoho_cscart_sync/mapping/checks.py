@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
+from zoho_cscart_sync.directions import SYSTEM_LABELS, Direction
 from zoho_cscart_sync.mapping.engine import CompiledField
 from zoho_cscart_sync.mapping.errors import MappingConfigError
 from zoho_cscart_sync.mapping.field_catalog import FieldCatalog, catalog_key
@@ -29,18 +30,13 @@ def parses(path: str) -> bool:
 
 
 def check_direction(mapping: MappingFile, file: str, errors: list[MappingConfigError]) -> None:
-    """zoho_to_cscart reads a Zoho system and writes CS-Cart; cscart_to_zoho the reverse."""
-    zoho = list(ZOHO_SYSTEMS)
-    if mapping.direction == "zoho_to_cscart":
-        if mapping.source.system not in zoho:
-            errors.append(MappingConfigError(file, "source.system", "zoho_to_cscart reads from Zoho", zoho))
-        if mapping.target.system != "cscart":
-            errors.append(MappingConfigError(file, "target.system", "zoho_to_cscart writes CS-Cart", ["cscart"]))
-    else:
-        if mapping.source.system != "cscart":
-            errors.append(MappingConfigError(file, "source.system", "cscart_to_zoho reads CS-Cart", ["cscart"]))
-        if mapping.target.system not in zoho:
-            errors.append(MappingConfigError(file, "target.system", "cscart_to_zoho writes Zoho", zoho))
+    """A mapping reads its direction's source system and writes its target (Zoho: CRM, Inventory or Books)."""
+    direction = Direction.parse(mapping.direction)
+    for end, system, verb in (("source", direction.source, "reads from"), ("target", direction.target, "writes")):
+        allowed = list(ZOHO_SYSTEMS) if system == "zoho" else [system]
+        if getattr(mapping, end).system not in allowed:
+            problem = f"{direction.value} {verb} {SYSTEM_LABELS[system]}"
+            errors.append(MappingConfigError(file, f"{end}.system", problem, allowed))
 
 
 def find_catalog(

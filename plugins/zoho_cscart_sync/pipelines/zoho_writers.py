@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from zoho_cscart_sync.http.errors import AmbiguousWriteError, FatalApiError
@@ -78,9 +78,20 @@ class CrmUpsertWriter:
 
 @dataclass
 class BooksContactWriter:
-    """Zoho Books customers (``/books/v3/contacts``). Books has no upsert: look up by e-mail, then write."""
+    """Zoho Books customers (``/books/v3/contacts``). Books has no upsert: look up by e-mail, then write.
+
+    **Two customers with one name.** Books refuses a second contact with a name it already has (code 3062),
+    while a store may well have two "Anna Schmidt". Both reach Books, and which one keeps the bare name must
+    not depend on the order the records happened to be sent in (a resumed run must end exactly like a clean
+    one): the customer with the alphabetically smaller e-mail keeps the bare name, the other is named
+    ``"<name> (<e-mail>)"``. The holder of the bare name is renamed only when this sync created it
+    (``owns``); a contact someone else created in Books keeps its name, and ours gets the suffix. A customer
+    without an e-mail cannot be told apart and stays quarantined with Books' reason.
+    """
 
     hook: ZohoHook
+    owns: Callable[[str], bool] = field(default=lambda contact_id: False)
+    """True when the Books contact id is linked by this tenant's sync (we created or adopted it)."""
     label: str = "zoho /books/v3/contacts"
 
     def find_by_natural_key(self, key_kind: str, key_value: str) -> str | None:
@@ -98,6 +109,12 @@ class BooksContactWriter:
         return matches[0] if matches else None
 
     def create(self, payload: Mapping[str, Any]) -> str:
+        try:
+            return self._create(payload)
+        except _NameTaken as clash:
+            return self._write_despite_name_clash(payload, None, clash)
+
+    def _create(self, payload: Mapping[str, Any]) -> str:
         email = _books_email(payload)
         created: dict[str, Any] = {}
         for attempt in range(1, BOOKS_CREATE_ATTEMPTS + 1):
@@ -109,14 +126,12 @@ class BooksContactWriter:
                 # refuses a second contact with the same name, so the name identifies it when there is no e-mail.
                 existing = self.find_by_natural_key("email", email) if email else self._find_by_name(payload)
                 if existing is not None:
-                    self.update(existing, payload)
+                    self._update(existing, payload)
                     return existing
                 if attempt == BOOKS_CREATE_ATTEMPTS:
                     raise
             except FatalApiError as exc:
-                if exc.status == 400:
-                    reason = f"Zoho Books refused the contact: {exc}"
-                    raise RecordRejected(reason, field=_books_field(exc)) from None
+                _raise_refused(exc, "Zoho Books refused the contact")
                 raise
         contact_id = created.get("contact_id")
         if not contact_id:
@@ -124,24 +139,74 @@ class BooksContactWriter:
         return str(contact_id)
 
     def _find_by_name(self, payload: Mapping[str, Any]) -> str | None:
-        name = str(payload.get("contact_name") or "").strip()
+        holder = self._name_holder(str(payload.get("contact_name") or ""))
+        return str(holder["contact_id"]) if holder else None
+
+    def _name_holder(self, name: str) -> dict[str, Any] | None:
+        name = name.strip()
         if not name:
             return None
         matches = [
-            str(row["contact_id"])
+            row
             for page in self.hook.books_pages("contacts", params={"contact_name": name})
             for row in page
             if str(row.get("contact_name") or "").strip().casefold() == name.casefold()
         ]
-        return matches[0] if len(matches) == 1 else None
+        return dict(matches[0]) if len(matches) == 1 else None
 
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
         try:
+            self._update(target_id, payload)
+        except _NameTaken as clash:
+            self._write_despite_name_clash(payload, target_id, clash)
+
+    def _update(self, target_id: str, payload: Mapping[str, Any]) -> None:
+        try:
             self.hook.books_update("contacts", target_id, payload)
         except FatalApiError as exc:
-            if exc.status in (400, 404):
-                raise RecordRejected(f"Zoho Books refused the update: {exc}", field=_books_field(exc)) from None
+            if exc.status == 404:
+                raise RecordRejected(f"Zoho Books refused the update: {exc}", field=None) from None
+            _raise_refused(exc, "Zoho Books refused the update")
             raise
+
+    def _write_despite_name_clash(self, payload: Mapping[str, Any], target_id: str | None, clash: _NameTaken) -> str:
+        """Apply the one-name rule (class docstring): rename the holder or suffix this contact, then write."""
+        name = str(payload.get("contact_name") or "").strip()
+        email = (_books_email(payload) or "").strip()
+        holder = self._name_holder(name)
+        holder_id = str(holder["contact_id"]) if holder else None
+        if not email or holder_id is None or holder_id == target_id:
+            raise RecordRejected(clash.reason, field="contact_name") from None
+        holder_email = str(holder.get("email") or "").strip() if holder else ""
+        if holder_email and email.casefold() < holder_email.casefold() and self.owns(holder_id):
+            self._update(holder_id, {"contact_name": _suffixed(name, holder_email)})
+            final = dict(payload)
+        else:
+            final = {**payload, "contact_name": _suffixed(name, email)}
+        try:
+            if target_id is None:
+                return self._create(final)
+            self._update(target_id, final)
+            return target_id
+        except _NameTaken as again:
+            raise RecordRejected(again.reason, field="contact_name") from None
+
+
+class _NameTaken(RecordRejected):
+    """Books code 3062: another contact already has this contact_name."""
+
+
+def _suffixed(name: str, email: str) -> str:
+    return f"{name} ({email})"
+
+
+def _raise_refused(exc: FatalApiError, what: str) -> None:
+    """Turn a 400 into a per-record refusal (a name clash gets its own type); other errors propagate."""
+    if exc.status != 400:
+        return
+    if exc.code == "3062" or "already exists" in str(exc):
+        raise _NameTaken(f"{what}: {exc}", field="contact_name") from None
+    raise RecordRejected(f"{what}: {exc}", field=None) from None
 
 
 def _books_email(payload: Mapping[str, Any]) -> str | None:
@@ -149,8 +214,3 @@ def _books_email(payload: Mapping[str, Any]) -> str | None:
     first = persons[0] if isinstance(persons, list) and persons and isinstance(persons[0], Mapping) else {}
     email = first.get("email")
     return str(email) if email else None
-
-
-def _books_field(exc: FatalApiError) -> str | None:
-    # Books code 3062: 'The contact "<name>" already exists.' names the contact_name field.
-    return "contact_name" if exc.code == "3062" or "already exists" in str(exc) else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import Field
@@ -87,6 +87,17 @@ def to_int(value: Any, args: NoArgs, ctx: TransformContext) -> Any:
     if number != number.to_integral_value():
         raise TransformError(f"to_int refuses to truncate the fractional value {value!r}")
     return int(number)
+
+
+def floor_int(value: Any, args: NoArgs, ctx: TransformContext) -> Any:
+    """``"2.75"`` -> ``2``, ``-1.5`` -> ``-2``: rounds down, for stock kept in whole units (CS-Cart ``amount``).
+
+    Rounding down never promises a customer stock that is not there.
+    """
+    if is_empty(value):
+        return None
+    number = _as_decimal(value, "floor_int")
+    return int(number.to_integral_value(rounding=ROUND_FLOOR))
 
 
 def split_csv(value: Any, args: NoArgs, ctx: TransformContext) -> Any:

@@ -60,6 +60,7 @@ TRANSFORMS: Mapping[str, TransformDefinition] = MappingProxyType(
             _define("decimal_to_str", coerce.DecimalToStrArgs, coerce.decimal_to_str),
             _define("to_float", NoArgs, coerce.to_float),
             _define("to_int", NoArgs, coerce.to_int),
+            _define("floor_int", NoArgs, coerce.floor_int),
             _define("split_csv", NoArgs, coerce.split_csv),
             _define("join_csv", NoArgs, coerce.join_csv),
             _define("country_code", geo.CountryArgs, geo.country_code),

@@ -15,7 +15,7 @@ re-running a run reads the same window again.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -60,6 +60,19 @@ class RunWindow:
             mode=WindowMode(data["mode"]),
             record_ids=tuple(data.get("record_ids") or ()),
         )
+
+    def with_backlog(self, backlog_since: datetime | None) -> RunWindow:
+        """This window widened back to an unfinished backlog's start (``None``: from the beginning).
+
+        A run that spent its call budget before writing everything leaves a backlog; scheduled and manual runs
+        then read their own window plus the unfinished part, until the backlog is done. Explicit windows
+        (``since``/``until``), full refreshes and ``record_ids`` runs read exactly what they were asked.
+        """
+        if self.mode not in (WindowMode.INTERVAL, WindowMode.MANUAL) or self.since is None:
+            return self
+        if backlog_since is not None and backlog_since >= self.since:
+            return self
+        return replace(self, since=backlog_since)
 
     @property
     def advances_watermark(self) -> bool:

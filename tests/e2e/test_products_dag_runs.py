@@ -135,3 +135,50 @@ def test_vendor_tenant_touches_only_its_company(tmp_path, sandbox_clean, monkeyp
     assert created == {}
     links = list(dags.store().list_links(VENDOR, "products"))
     assert links and all(after[link.cscart_id]["company_id"] == "2" for link in links if link.cscart_id)
+
+
+def test_a_push_bigger_than_the_call_budget_resumes_run_after_run_and_then_moves_the_watermark(
+    tmp_path, sandbox_clean, monkeypatch, airflow_db
+):
+    budget = 30
+    dags = make_customers_dags(
+        tmp_path,
+        sandbox_clean,
+        monkeypatch,
+        {ACME: {"direction": "cscart_to_zoho", "settings": {"inventory_calls_per_run": budget}}},
+        entity="products",
+    )
+    store = dags.store()
+    products = cscart_products(sandbox_clean)
+    to_push = {row["product_code"] for row in products.values()}
+    runs = []
+    before = sandbox_clean.counters()
+    run = dags.run(ACME, full_refresh=True)
+    while True:
+        after = sandbox_clean.counters()
+        assert run.state == "success"
+        report = directions_of(run)["cscart_to_zoho"]
+        runs.append(report)
+        # Each run stays inside its budget of Inventory calls (one create is one call).
+        assert calls_between(before, after, "/inventory/v1/") <= budget, report
+        backlog = store.get_backlog(ACME, "products", "cscart_to_zoho")
+        if not report.get("deferred"):
+            break
+        assert (
+            backlog is not None and backlog.since is None and backlog.done == report["extracted"] - report["deferred"]
+        )
+        assert store.get_watermark(ACME, "products", "cscart_to_zoho") is None  # held while the backlog lasts
+        assert len(runs) < 10, runs
+        before = after
+        run = dags.run(ACME)  # a manual run without bounds: it reads the backlog too
+
+    assert len(runs) >= 5  # 120 products; 27 a run leave room for one record's worst case (3 calls)
+    # Every product was written once: created, or adopted (the seed's item with the same SKU).
+    assert sum(r["created"] + r["linked_existing"] for r in runs) == len(products)
+    assert store.get_backlog(ACME, "products", "cscart_to_zoho") is None
+    assert store.get_watermark(ACME, "products", "cscart_to_zoho") is not None
+    items = InventoryReader(sandbox_clean, ACME).items()
+    skus = Counter(str(item.get("sku") or "") for item in items.values())
+    assert all(skus[code] == 1 for code in to_push if code), {c: skus[c] for c in to_push if c and skus[c] != 1}
+    # Progress and ETA were reported on the way.
+    assert runs[0]["deferred"] == len(products) - runs[0]["created"] - runs[0]["updated"]

@@ -110,6 +110,16 @@ def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str
     ref: StagedRef = mapped["mapped"]
     first_pass: _TargetPass | None = None
     for target in run.targets():
+        budget = call_budget(run, target)
+        budget_spent = None
+        if budget is not None and not run.ctx.dry_run:
+            target_api = TARGET_API[target.system]
+
+            def budget_spent(api: tuple[str, str] = target_api, limit: int = budget) -> bool:
+                # Checked before each record, which may cost up to RECORD_CALLS_AT_MOST: a hard ceiling.
+                return calls_to(run, api) + RECORD_CALLS_AT_MOST > limit
+
+            extra["call_budget"] = budget
         for route in run.quirks.routes(target):
             target_pass = _TargetPass(run, target, route, report)
             first_pass = first_pass or target_pass
@@ -126,6 +136,7 @@ def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str
                         state=run.store,
                         report=report,
                         echo=target_pass.echo(),
+                        budget_spent=budget_spent,
                     )
             run.quirks.adjust_counts(
                 target, report.counts(target_pass.namespace, run.direction.value), target_pass.writer
@@ -136,6 +147,45 @@ def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str
     if first_pass is not None and mapped.get("deleted") and not run.ctx.dry_run:
         extra["deactivated"] = _apply_deletions(run, first_pass, mapped["deleted"])
     return report, extra
+
+
+TARGET_API = {
+    "zoho_inventory": ("zoho", "/inventory/"),
+    "zoho_books": ("zoho", "/books/"),
+    "zoho_crm": ("zoho", "/crm/"),
+    "cscart": ("cscart", "/"),
+}
+"""Hook and path prefix of a target system's calls in the hooks' counters (``zoho POST /inventory/v1/items``)."""
+
+RECORD_CALLS_AT_MOST = 3
+"""Most calls one record's write can cost: a create refused as a duplicate, the look-up, the update."""
+
+BUDGET_MINUTES = 50
+"""Default call budget of a paced target: what its rate limit allows in 50 minutes, so an hourly run that
+spends it (paced by the hook's limiter) still ends before the next one starts."""
+
+
+def call_budget(run: EntityRun, target: TargetSpec) -> int | None:
+    """Calls this run may spend on ``target``: the tenant's setting, else 50 minutes at the target's limit."""
+    if target.call_budget is None:
+        return None
+    configured = run.setting(target.call_budget)
+    if configured is not None:
+        return int(configured)
+    limit = run.zoho.config.inventory_limit if target.system == "zoho_inventory" else run.zoho.config.books_limit
+    per_minute = limit.requests_per_minute if limit is not None else None
+    return int(BUDGET_MINUTES * per_minute) if per_minute else None
+
+
+def calls_to(run: EntityRun, api: tuple[str, str]) -> int:
+    """Calls this task made so far on endpoints of one API (counted by the hooks, extract/map not included)."""
+    hook, path = api
+    total = 0
+    for endpoint, count in run.api_calls().items():
+        parts = endpoint.split(" ", 2)
+        if len(parts) == 3 and parts[0] == hook and parts[2].startswith(path):
+            total += count
+    return total
 
 
 def _plan_lookups(run: EntityRun, target_pass: _TargetPass, ref: StagedRef) -> None:

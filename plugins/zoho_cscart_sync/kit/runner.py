@@ -9,6 +9,9 @@ cleans staging and stores the run's statistics; the report task then advances th
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from zoho_cscart_sync.kit import extract as extract_stage
@@ -84,6 +87,7 @@ class SpecPipeline:
         log.info("%s report\n%s", run.label, report.as_table())
         return {
             "report": row,
+            "backlog": _backlog(run, row),
             "api_calls": api_calls,
             "new_failures": new_failures,
             "failure_samples": samples,
@@ -109,6 +113,55 @@ class SpecPipeline:
             "api_calls": dict(loaded.get("api_calls") or {}),
         }
         run.store.save_run_stats(run.tenant_id, run.entity, ctx.run_id, stats)
+        if succeeded:
+            _settle_backlog(run, loaded)
+
+
+def _backlog(run: EntityRun, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Progress of a push bigger than one run's call budget: done / total, and an ETA at this run's pace."""
+    deferred = int(row.get("deferred") or 0)
+    if not deferred:
+        return None
+    total = int(row.get("extracted") or 0)
+    per_run = int(row.get("created") or 0) + int(row.get("updated") or 0)
+    progress: dict[str, Any] = {"done": total - deferred, "total": total, "deferred": deferred, "per_run": per_run}
+    if per_run:
+        runs = math.ceil(deferred / per_run)
+        progress["eta_runs"] = runs
+        progress["eta_hours"] = round(runs * _hours_between_runs(run), 1)
+    return progress
+
+
+def _hours_between_runs(run: EntityRun) -> float:
+    """Hours between two scheduled runs of the tenant's cron (an hour for the default schedule)."""
+    from croniter import croniter
+
+    start = run.ctx.window.until
+    schedule = croniter(run.ctx.tenant.schedule, start)
+    first = schedule.get_next(datetime)
+    return float((schedule.get_next(datetime) - first).total_seconds() / 3600)
+
+
+def _settle_backlog(run: EntityRun, loaded: Mapping[str, Any]) -> None:
+    """Record where a run that deferred records began (the next runs read from there); clear it when done."""
+    window = run.ctx.window
+    if not window.advances_watermark:
+        return  # a record_ids run says nothing about the rest of the backlog
+    backlog = loaded.get("backlog")
+    direction = run.direction.value
+    if backlog:
+        run.store.save_backlog(
+            run.tenant_id,
+            run.entity,
+            direction,
+            since=window.since,
+            done=int(backlog["done"]),
+            total=int(backlog["total"]),
+            run_id=run.ctx.run_id,
+        )
+    elif run.store.get_backlog(run.tenant_id, run.entity, direction) is not None:
+        log.info("%s: backlog finished", run.label)
+        run.store.clear_backlog(run.tenant_id, run.entity, direction)
 
 
 def _merge_calls(*parts: Any) -> dict[str, int]:

@@ -158,6 +158,23 @@ def _v3_quarantine_kinds(connection: Connection) -> None:
         connection.execute(sa.text(statement.format(table="zcs_quarantine")))
 
 
+def _v4_backlogs(connection: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table(
+        "zcs_backlogs",
+        md,
+        sa.Column("tenant", sa.String(100), primary_key=True),
+        sa.Column("entity", sa.String(50), primary_key=True),
+        sa.Column("direction", sa.String(30), primary_key=True),
+        sa.Column("since", UtcDateTime, nullable=True),
+        sa.Column("done", sa.Integer, nullable=False),
+        sa.Column("total", sa.Integer, nullable=False),
+        sa.Column("run_id", sa.String(250), nullable=False),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+    )
+    md.create_all(connection, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "watermarks and token cache", _v1_watermarks_and_token_cache),
     Migration(
@@ -166,6 +183,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _v2_id_map_quarantine_and_run_stats,
     ),
     Migration(3, "quarantine kinds: content / transient / waiting, content hash, first run", _v3_quarantine_kinds),
+    Migration(4, "backlogs: unfinished windows of directions that spent their call budget", _v4_backlogs),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -69,3 +69,14 @@ class QuarantineEntry:
     """Hash of the source content a ``content`` failure was refused with."""
     first_run_id: str | None = None
     """The run that opened this quarantine episode: in that run the failure is new."""
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Unfinished work of a direction (see ``state/backlogs.py``): read from ``since`` until it is done."""
+
+    since: datetime | None
+    done: int
+    total: int
+    run_id: str
+    updated_at: datetime

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from zoho_cscart_sync.state import links, locks, migrations, pending, run_stats, tokens, watermarks
+from zoho_cscart_sync.state import backlogs, links, locks, migrations, pending, run_stats, tokens, watermarks
 from zoho_cscart_sync.state import quarantine as quarantine_records
 from zoho_cscart_sync.state.engine import (
     create_state_engine,
@@ -31,7 +31,7 @@ from zoho_cscart_sync.state.engine import (
     write_transaction,
 )
 from zoho_cscart_sync.state.errors import LinkConflictError
-from zoho_cscart_sync.state.models import CachedToken, PendingWrite, QuarantineEntry, RecordLink
+from zoho_cscart_sync.state.models import Backlog, CachedToken, PendingWrite, QuarantineEntry, RecordLink
 from zoho_cscart_sync.state.natural_keys import normalise_natural_key
 from zoho_cscart_sync.state.timestamps import require_utc, utc_now
 from zoho_cscart_sync.state.validation import require_direction, require_text
@@ -164,6 +164,40 @@ class StateStore:
             )
 
     # ----------------------------------------------------------------- token cache
+
+    # ----------------------------------------------------------------- backlogs
+
+    def get_backlog(self, tenant: str, entity: str, direction: str) -> Backlog | None:
+        """The direction's unfinished work, or None (see ``state/backlogs.py``)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._read() as connection:
+            return backlogs.get_backlog(connection, tenant, entity, direction)
+
+    def save_backlog(
+        self, tenant: str, entity: str, direction: str, *, since: datetime | None, done: int, total: int, run_id: str
+    ) -> None:
+        """Record that the direction still has work from ``since`` on (earliest start kept)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        if since is not None:
+            since = require_utc(since, f"backlog start for {tenant}/{entity}/{direction}")
+        with self._write() as connection:
+            backlogs.save_backlog(
+                connection,
+                tenant,
+                entity,
+                direction,
+                since=since,
+                done=done,
+                total=total,
+                run_id=run_id,
+                now=self._clock(),
+            )
+
+    def clear_backlog(self, tenant: str, entity: str, direction: str) -> None:
+        """The direction finished its backlog."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._write() as connection:
+            backlogs.clear_backlog(connection, tenant, entity, direction)
 
     def get_token(self, cache_key: str) -> CachedToken | None:
         """The cached access token (ciphertext) for ``cache_key``, or None."""
@@ -632,6 +666,7 @@ class StateStore:
         with self._write() as connection:
             hashes = links.clear_hashes(connection, tenant, entity)
             marks = watermarks.clear_watermarks(connection, tenant, entity)
+            backlogs.clear_backlog(connection, tenant, entity)
             closed = quarantine_records.resolve_all(connection, tenant, entity, now)
         log.info(
             "%s/%s: synchronisation reset (%d link hashes cleared, %d watermarks removed, "

@@ -43,6 +43,19 @@ watermarks = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+backlogs = sa.Table(
+    "zcs_backlogs",
+    metadata,
+    sa.Column("tenant", sa.String(TENANT), primary_key=True),
+    sa.Column("entity", sa.String(ENTITY), primary_key=True),
+    sa.Column("direction", sa.String(DIRECTION), primary_key=True),
+    sa.Column("since", UtcDateTime, nullable=True),
+    sa.Column("done", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
 token_cache = sa.Table(
     "zcs_token_cache",
     metadata,

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Literal, Protocol
@@ -106,14 +106,18 @@ def load_records(
     report: RunReport,
     would_send: StageWriter | None = None,
     echo: EchoHasher | None = None,
+    budget_spent: Callable[[], bool] | None = None,
 ) -> DirectionCounts:
     """Load mapped records idempotently; returns this load's counters (also added to ``report``).
 
     :param would_send: dry run only: where the payloads that would be sent are staged. The caller closes it
         and adds the reference to the report (:meth:`RunReport.add_would_send`).
     :param echo: computes the echo hash stored with each write (two-way entities); None stores none.
+    :param budget_spent: True once this run's call budget for the target is used up: every further record
+        that needs a write is counted as ``deferred`` (not sent, not quarantined) for a later run.
     """
     loop = _LoadLoop(job=job, writer=writer, state=state, report=report, would_send=would_send, echo=echo)
+    loop.budget_spent = budget_spent
     started = time.monotonic()
     try:
         loop.run(records)
@@ -201,6 +205,7 @@ class _LoadLoop:
         # stores nothing; a batch upsert stores links when the batch is flushed): source id by key.
         self.planned_keys: dict[str, str] = {}
         self.key_owners: dict[str, RecordLink] = {}
+        self.budget_spent: Callable[[], bool] | None = None
         if self.interrupted:
             log.warning(
                 "%s: %d write(s) of an earlier attempt were interrupted; they are checked in the target "
@@ -284,6 +289,10 @@ class _LoadLoop:
         payload_hash = content_hash(record.payload)
         link = links.get(record.source_id)
         target_id = getattr(link, self.sides.target_id_field) if link else None
+        unchanged = link is not None and target_id and getattr(link, self.sides.target_hash_field) == payload_hash
+        if not unchanged and self.budget_spent is not None and self.budget_spent():
+            self._defer(record)
+            return
         try:
             if link is not None and target_id:
                 if getattr(link, self.sides.target_hash_field) == payload_hash:
@@ -303,6 +312,12 @@ class _LoadLoop:
             self.consecutive_transient = 0
 
     # -- decisions -----------------------------------------------------------------------------------
+
+    def _defer(self, record: MappedRecord) -> None:
+        # Nothing is sent: the intent this run marked goes (an earlier, interrupted one stays for the look-up).
+        self.counts.deferred += 1
+        if record.source_id not in self.interrupted:
+            self._clear_intents([record.source_id])
 
     def _unchanged(self, record: MappedRecord) -> None:
         self.counts.unchanged += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 from zoho_cscart_sandbox.clock import utc_now
 from zoho_cscart_sandbox.cscart_state import ApiCaller, CscartResource
 from zoho_cscart_sandbox.cscart_wire import error, php_json
-from zoho_cscart_sandbox.lazy import Record
+from zoho_cscart_sandbox.lazy import LazyTable, Record
 
 USER_ROW_FIELDS = (
     "user_id",
@@ -46,6 +47,50 @@ PROFILE_FIELDS = tuple(
         "phone",
     )
 )
+
+
+class UserEmailIndex:
+    """Live user ids by case-folded e-mail, so the duplicate-e-mail check of a write is O(1), not a scan.
+
+    Built on first use from the table (the lazily generated seed users' e-mails are computed once, as a
+    cached column), then kept in step by the write handlers: `add` after a create, `move` after an e-mail
+    change, `remove` after a delete. The index holds no reference to its table (see `email_index`).
+    """
+
+    def __init__(self, table: LazyTable) -> None:
+        self._ids: dict[str, set[str]] = {}
+        table.ensure_column("email")  # seed e-mails by index, so `field` below builds no record
+        for record_id in table.iter_ids():
+            self.add(record_id, table.field(record_id, "email"))
+
+    def add(self, user_id: str, email: str) -> None:
+        self._ids.setdefault(email.casefold(), set()).add(user_id)
+
+    def remove(self, user_id: str, email: str) -> None:
+        ids = self._ids.get(email.casefold())
+        if ids is not None:
+            ids.discard(user_id)
+            if not ids:
+                del self._ids[email.casefold()]
+
+    def move(self, user_id: str, old_email: str, new_email: str) -> None:
+        self.remove(user_id, old_email)
+        self.add(user_id, new_email)
+
+    def taken(self, email: str, own_id: str | None = None) -> bool:
+        """Whether a live user other than `own_id` has this e-mail (compared case-folded, as CS-Cart does)."""
+        return any(user_id != own_id for user_id in self._ids.get(email.casefold(), ()))
+
+
+# One index per users table: a sandbox reset replaces the table, and the old table's index goes with it.
+_EMAIL_INDEXES: weakref.WeakKeyDictionary[LazyTable, UserEmailIndex] = weakref.WeakKeyDictionary()
+
+
+def email_index(table: LazyTable) -> UserEmailIndex:
+    index = _EMAIL_INDEXES.get(table)
+    if index is None:
+        index = _EMAIL_INDEXES[table] = UserEmailIndex(table)
+    return index
 
 
 class CustomersApi(CscartResource):
@@ -121,10 +166,7 @@ class CustomersApi(CscartResource):
         return php_json({"users": rows, "params": meta})
 
     def _email_taken(self, email: str, own_id: str | None = None) -> bool:
-        return any(
-            r["email"].casefold() == email.casefold() and r["user_id"] != own_id
-            for r in self.state.tables["users"].iter_records()
-        )
+        return email_index(self.state.tables["users"]).taken(email, own_id)
 
     def users_post(self, caller: ApiCaller, _id: str | None, body: dict[str, Any], _r: Request) -> Response:
         if caller.is_vendor:
@@ -165,6 +207,7 @@ class CustomersApi(CscartResource):
             "_profile": profile,
         }
         table.put(user_id, record, utc_now())
+        email_index(table).add(user_id, email)
         self.state.touched()
         return php_json({"user_id": int(user_id), "profile_id": int(user_id)}, 201)
 
@@ -175,6 +218,7 @@ class CustomersApi(CscartResource):
             return error(404)
         if caller.is_vendor and record["user_id"] != str(caller.user.user_id):
             return error(403, "Access denied")
+        old_email = record["email"]
         if "email" in body:
             email = str(body["email"]).strip()
             if self._email_taken(email, record["user_id"]):
@@ -187,13 +231,20 @@ class CustomersApi(CscartResource):
             if key in body:
                 record["_profile"][key] = str(body[key])
         table.put(record["user_id"], record, utc_now())
+        if record["email"] != old_email:
+            email_index(table).move(record["user_id"], old_email, record["email"])
         self.state.touched()
         return php_json({"user_id": object_id, "profile_id": record["profile_id"]})
 
     def users_delete(self, caller: ApiCaller, object_id: str | None, _b: dict[str, Any], _r: Request) -> Response:
         if caller.is_vendor:
             return error(403, "Access denied")
-        if not self.state.tables["users"].delete(object_id or "", utc_now()):
+        table = self.state.tables["users"]
+        user_id = object_id or ""
+        email = table.field(user_id, "email") if table.exists(user_id) else None
+        if not table.delete(user_id, utc_now()):
             return error(404)
+        if email is not None:
+            email_index(table).remove(user_id, email)
         self.state.touched()
         return Response(status_code=204)

@@ -68,6 +68,11 @@ def test_defaults(tmp_path):
             "got 'sideways'",
         ),
         (f"tenant_id: bad\n{MINIMAL}colour: blue\n", "colour", "Extra inputs are not permitted"),
+        (
+            f"tenant_id: bad\n{MINIMAL}fail_run_on: always\n",
+            "fail_run_on",
+            "Input should be 'new_failures' or 'never' (got 'always')",
+        ),
         ("tenant_id: bad\nkind: store\n", "start_date", "Field required"),
         (f"tenant_id: other\n{MINIMAL}", "tenant_id", "must equal the file name 'bad'"),
         (f"tenant_id: Bad-Id\n{MINIMAL}", "tenant_id", "String should match pattern"),
@@ -86,6 +91,30 @@ def test_bad_files_name_file_and_field(tmp_path, body, field, fragment):
     assert str(tmp_path / "bad.yaml") in message
     assert f"  - {field}: " in message
     assert fragment in message
+
+
+def test_fail_run_on_defaults_to_new_failures_and_accepts_never(tmp_path):
+    _write(tmp_path, "strict", f"tenant_id: strict\n{MINIMAL}")
+    _write(tmp_path, "lenient", f"tenant_id: lenient\n{MINIMAL}fail_run_on: never\n")
+    assert load_tenant(tmp_path, "strict").fail_run_on == "new_failures"
+    assert load_tenant(tmp_path, "lenient").fail_run_on == "never"
+
+
+def test_direction_vocabulary_comes_from_directions_py():
+    from zoho_cscart_sync.directions import BOTH, CONFIGURED, DIRECTIONS, Direction
+    from zoho_cscart_sync.params import DIRECTION_CHOICES
+    from zoho_cscart_sync.pipeline import PIPELINES
+    from zoho_cscart_sync.tenants import DIRECTIONS as TENANT_DIRECTIONS
+    from zoho_cscart_sync.tenants import SyncDirection
+
+    # The spellings tenant files and trigger forms use stay exactly what they were.
+    assert DIRECTIONS == TENANT_DIRECTIONS == ("zoho_to_cscart", "cscart_to_zoho")
+    assert [member.value for member in SyncDirection] == [*DIRECTIONS, BOTH] == [*DIRECTIONS, "both"]
+    assert SyncDirection.BOTH.expand() == DIRECTIONS
+    assert SyncDirection(Direction.CSCART_TO_ZOHO.value).expand() == ("cscart_to_zoho",)
+    assert DIRECTION_CHOICES == (CONFIGURED, *DIRECTIONS) == ("configured", "zoho_to_cscart", "cscart_to_zoho")
+    assert [d.label for d in Direction] == ["Zoho -> CS-Cart", "CS-Cart -> Zoho"]
+    assert set(PIPELINES["customers"].directions) == set(DIRECTIONS)
 
 
 def test_secret_values_never_echoed(tmp_path):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoho_cscart_sync import tasks
+from zoho_cscart_sync.directions import BOTH, Direction
 from zoho_cscart_sync.http.ratelimit import pool_name
 from zoho_cscart_sync.params import run_params
 from zoho_cscart_sync.pipeline import PIPELINES, PipelineSpec
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 DAG_ID_PREFIX = "zoho_cscart"
 CONFIG_ERROR_SUFFIX = "config_error"
 _DAG_ID_RE = re.compile(rf"^{DAG_ID_PREFIX}__(?P<tenant>[a-z0-9_]+?)__(?P<entity>[a-z_]+)$")
-SYSTEM_LABELS = {"zoho_to_cscart": "Zoho -> CS-Cart", "cscart_to_zoho": "CS-Cart -> Zoho"}
 
 STAGES = ("extract", "map", "load")
 DEFAULT_RETRIES = 2
@@ -71,7 +71,7 @@ def _doc_md(tenant: TenantConfig, entity: str, spec: PipelineSpec, directions: t
         else "the whole store"
     )
     flows = "\n".join(
-        f"- **{SYSTEM_LABELS[d]}**: {spec.summaries.get(d, 'extract -> map -> load')}" for d in directions
+        f"- **{Direction.parse(d).label}**: {spec.summaries.get(d, 'extract -> map -> load')}" for d in directions
     )
     return f"""\
 ### {tenant.display_name or tenant.tenant_id}: {entity}
@@ -93,8 +93,8 @@ Failed records are quarantined with the reason and retried on later runs.
 
 def _stage_pool(tenant_id: str, direction: str, stage: str) -> str | None:
     """The tenant x system pool of a stage that talks to a remote system; None (default pool) for map."""
-    source, _, target = direction.partition("_to_")
-    system = {"extract": source, "load": target}.get(stage)
+    parsed = Direction.parse(direction)
+    system = {"extract": parsed.source, "load": parsed.target}.get(stage)
     return pool_name(tenant_id, system) if system else None
 
 
@@ -109,7 +109,7 @@ def build_entity_dag(tenant: TenantConfig, spec: PipelineSpec, tenants_dir: Path
     directions = tenant.entities[entity].directions
     unsupported = [d for d in directions if d not in spec.directions]
     if unsupported:
-        allowed = [*spec.directions, "both"] if len(spec.directions) > 1 else list(spec.directions)
+        allowed = [*spec.directions, BOTH] if len(spec.directions) > 1 else list(spec.directions)
         raise ValueError(
             f"{entity} cannot run {', '.join(unsupported)} (allowed: {allowed}; "
             f"got {tenant.entities[entity].direction.value!r})"
@@ -123,7 +123,7 @@ def build_entity_dag(tenant: TenantConfig, spec: PipelineSpec, tenants_dir: Path
     }
     dag = DAG(
         dag_id=dag_id_for(tenant.tenant_id, entity),
-        description=f"{entity} sync for {tenant.tenant_id} ({', '.join(SYSTEM_LABELS[d] for d in directions)})",
+        description=f"{entity} sync for {tenant.tenant_id} ({', '.join(Direction.parse(d).label for d in directions)})",
         schedule=CronDataIntervalTimetable(tenant.schedule, timezone=tenant.timezone),
         start_date=pendulum.instance(tenant.start_date),
         catchup=tenant.catchup,
@@ -146,7 +146,7 @@ def build_entity_dag(tenant: TenantConfig, spec: PipelineSpec, tenants_dir: Path
         plan = PythonOperator(task_id="plan", python_callable=tasks.plan_run, op_kwargs=common, retries=0)
         previous: Any = plan
         for direction in directions:
-            with TaskGroup(group_id=direction, tooltip=SYSTEM_LABELS[direction]) as group:
+            with TaskGroup(group_id=direction, tooltip=Direction.parse(direction).label) as group:
                 stages = [
                     PythonOperator(
                         task_id=stage,

@@ -16,6 +16,15 @@ System = Literal["zoho", "cscart"]
 DirectionName = Literal["zoho_to_cscart", "cscart_to_zoho"]
 """The wire spelling of a direction, for pydantic models and typed dicts."""
 
+SYSTEM_LABELS: dict[System, str] = {"zoho": "Zoho", "cscart": "CS-Cart"}
+"""How logs, the DAG docs and the run report name each system."""
+
+BOTH = "both"
+"""Tenant-file spelling of "every direction" (``entities.<entity>.direction: both``); Zoho -> CS-Cart runs first."""
+
+CONFIGURED = "configured"
+"""Trigger-form spelling of "the directions the tenant file enables" (the ``direction`` run parameter)."""
+
 
 class Direction(str, Enum):
     """One way a record flows. Its value is what tenant files, XCom and the state store spell."""
@@ -40,11 +49,7 @@ class Direction(str, Enum):
     @property
     def label(self) -> str:
         """Human spelling for documentation and logs, e.g. ``Zoho -> CS-Cart``."""
-        return (
-            {"zoho": "Zoho", "cscart": "CS-Cart"}[self.source]
-            + " -> "
-            + {"zoho": "Zoho", "cscart": "CS-Cart"}[self.target]
-        )
+        return f"{SYSTEM_LABELS[self.source]} -> {SYSTEM_LABELS[self.target]}"
 
     @property
     def source_id_field(self) -> str:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-DIRECTION_CHOICES: tuple[str, ...] = ("configured", "zoho_to_cscart", "cscart_to_zoho")
+from zoho_cscart_sync.directions import CONFIGURED, DIRECTIONS
+
+DIRECTION_CHOICES: tuple[str, ...] = (CONFIGURED, *DIRECTIONS)
+"""Every value the ``direction`` parameter can take; a DAG offers the subset its tenant enables."""
 
 
 def run_params(directions: tuple[str, ...]) -> dict[str, Any]:
     """The Params of one tenant x entity DAG. Scheduled runs and backfills use the defaults."""
     from airflow.sdk import Param
 
-    direction_choices = ["configured", *directions] if len(directions) > 1 else ["configured"]
+    direction_choices = [CONFIGURED, *directions] if len(directions) > 1 else [CONFIGURED]
     return {
         "since": Param(
             None,
@@ -38,11 +41,11 @@ def run_params(directions: tuple[str, ...]) -> dict[str, Any]:
             "unchanged records are recognised and skipped.",
         ),
         "direction": Param(
-            "configured",
+            CONFIGURED,
             type="string",
             enum=direction_choices,
             title="Direction",
-            description="Run only one direction of a two-way tenant. 'configured' runs what the tenant file says.",
+            description=f"Run only one direction of a two-way tenant. '{CONFIGURED}' runs what the tenant file says.",
         ),
         "dry_run": Param(
             False,

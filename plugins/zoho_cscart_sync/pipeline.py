@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from zoho_cscart_sync.directions import DIRECTIONS, Direction
 from zoho_cscart_sync.tenants import TenantConfig
 from zoho_cscart_sync.windows import RunWindow
 
@@ -85,12 +86,12 @@ PIPELINES: dict[str, PipelineSpec] = {
     "customers": PipelineSpec(
         "customers",
         "zoho_cscart_sync.pipelines.customers:PIPELINE",
-        ("zoho_to_cscart", "cscart_to_zoho"),
+        DIRECTIONS,
         {
-            "zoho_to_cscart": "CRM Accounts (parents first) and Contacts become CS-Cart customers; Zoho "
-            "deletions deactivate them",
-            "cscart_to_zoho": "new and changed CS-Cart customers are upserted into CRM Contacts (or Leads), "
-            "optionally Zoho Books",
+            Direction.ZOHO_TO_CSCART.value: "CRM Accounts (parents first) and Contacts become CS-Cart customers; "
+            "Zoho deletions deactivate them",
+            Direction.CSCART_TO_ZOHO.value: "new and changed CS-Cart customers are upserted into CRM Contacts (or "
+            "Leads), optionally Zoho Books",
         },
     ),
 }

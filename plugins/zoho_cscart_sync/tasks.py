@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoho_cscart_sync.directions import CONFIGURED
 from zoho_cscart_sync.tenants import TenantConfig, load_tenant
 from zoho_cscart_sync.windows import RunWindow, RunWindowError, resolve_window
 
@@ -36,7 +37,7 @@ def _pull_plan(ti: Any, tenant_id: str, entity: str) -> dict[str, Any]:
 
 def select_directions(configured: tuple[str, ...], requested: str, *, has_record_ids: bool) -> tuple[str, ...]:
     """Directions this run executes, from the tenant's configuration and the `direction` param."""
-    if requested in ("configured", "", None):
+    if requested in (CONFIGURED, "", None):
         chosen = configured
     elif requested in configured:
         chosen = (requested,)
@@ -60,7 +61,7 @@ def plan_run(
     dag_run = context["dag_run"]
     chosen = select_directions(
         tuple(directions),
-        params.get("direction") or "configured",
+        params.get("direction") or CONFIGURED,
         has_record_ids=bool(params.get("record_ids")),
     )
     from zoho_cscart_sync.state import StateStore
@@ -172,21 +173,25 @@ def run_stage(
 def report_run(
     tenant_id: str, entity: str, tenants_dir: str, pipeline: str, directions: list[str], **context: Any
 ) -> dict[str, Any]:
-    """Final task: print the run report, finish each direction, advance watermarks, fail if a load failed."""
+    """Final task: finish each direction, advance watermarks, log the run report, then fail the run if a direction
+    did not complete, or (tenant setting ``fail_run_on: new_failures``) if records failed for the first time."""
     ti = context["ti"]
     plan = _pull_plan(ti, tenant_id, entity)
     tenant = load_tenant(Path(tenants_dir), tenant_id)
     implementation = _pipeline(pipeline)
     from zoho_cscart_sync.state import StateStore
+    from zoho_cscart_sync.sync.report import failure_sample, format_run_report, new_failures_message
 
     store = StateStore.default()
     summary: dict[str, Any] = {
         "tenant": tenant_id,
         "entity": entity,
         "run_id": plan["run_id"],
+        "dry_run": bool(plan.get("dry_run")),
         "directions": {},
     }
     failed: list[str] = []
+    new_failures: list[tuple[str, int, list[dict[str, Any]]]] = []
     for direction in directions:
         if direction not in plan["windows"]:
             continue
@@ -198,29 +203,42 @@ def report_run(
             failed.append(direction)
             summary["directions"][direction] = {"status": "failed"}
             continue
-        summary["directions"][direction] = {"status": "ok", **dict(loaded.get("report", {}))}
+        samples = [failure_sample(sample) for sample in loaded.get("failure_samples") or []]
+        summary["directions"][direction] = {
+            "status": "ok",
+            **dict(loaded.get("report", {})),
+            "api_calls": dict(loaded.get("api_calls") or {}),
+            "first_failures": samples,
+        }
+        count = int(loaded.get("new_failures") or 0)
+        if count:
+            new_failures.append((direction, count, samples))
         if not ctx.dry_run and ctx.window.advances_watermark:
             store.advance_watermark(tenant_id, entity, direction, ctx.window.until, ctx.run_id)
-    log.info("run report\n%s", format_summary_table(summary))
+    log.info("run report\n%s", format_run_report(summary))
+    problems: list[str] = []
     if failed:
-        raise RuntimeError(f"tenant {tenant_id}, {entity}: direction(s) {', '.join(failed)} did not complete")
+        problems.append(f"tenant {tenant_id}, {entity}: direction(s) {', '.join(failed)} did not complete")
+    if new_failures and tenant.fail_run_on == "new_failures":
+        problems.append(new_failures_message(tenant_id, entity, new_failures))
+    if problems:
+        # A failing task pushes no return value: push the summary first, so the report stays in XCom.
+        ti.xcom_push(key="return_value", value=summary)
+    if failed:
+        raise RuntimeError("\n".join(problems))
+    if problems:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        # Not retried: a retry would find the records already quarantined and turn green without anyone looking.
+        raise AirflowFailException(problems[0])
     return summary
 
 
 def format_summary_table(summary: Mapping[str, Any]) -> str:
-    """A fixed-width table of the per-direction counters, for the task log."""
-    rows = [(direction, data) for direction, data in summary.get("directions", {}).items()]
-    counters = sorted({key for _, data in rows for key, value in data.items() if isinstance(value, int)})
-    header = ["direction", "status", *counters]
-    table = [header] + [
-        [direction, str(data.get("status", "")), *[str(data.get(key, "")) for key in counters]]
-        for direction, data in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    title = f"tenant {summary.get('tenant')} / {summary.get('entity')} / run {summary.get('run_id')}"
-    return "\n".join([title, *lines])
+    """The report task's summary as the task log shows it (kept under this name for ``make demo``)."""
+    from zoho_cscart_sync.sync.report import format_run_report
+
+    return format_run_report(summary)
 
 
 def fail_config_error(message: str, **_context: Any) -> None:

@@ -20,8 +20,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from zoho_cscart_sync.directions import BOTH as _BOTH
+from zoho_cscart_sync.directions import DIRECTIONS, Direction
+
 ENTITIES: tuple[str, ...] = ("customers", "products", "orders")
-DIRECTIONS: tuple[str, ...] = ("zoho_to_cscart", "cscart_to_zoho")
 TENANT_ID_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 TENANT_FILE_SUFFIXES = (".yaml", ".yml")
 
@@ -50,17 +52,25 @@ class TenantKind(str, Enum):
 
 
 class SyncDirection(str, Enum):
-    """Which way an entity flows for a tenant."""
+    """Which way an entity flows for a tenant: one :class:`Direction`, or both.
 
-    ZOHO_TO_CSCART = "zoho_to_cscart"
-    CSCART_TO_ZOHO = "cscart_to_zoho"
-    BOTH = "both"
+    The values are the tenant-file spellings, taken from ``directions.py`` so that the vocabulary has one
+    definition (an Enum cannot extend ``Direction``, so its members are restated here by value).
+    """
+
+    ZOHO_TO_CSCART = Direction.ZOHO_TO_CSCART.value
+    CSCART_TO_ZOHO = Direction.CSCART_TO_ZOHO.value
+    BOTH = _BOTH
 
     def expand(self) -> tuple[str, ...]:
         """Concrete directions, in execution order (Zoho -> CS-Cart first, see dag_factory)."""
         if self is SyncDirection.BOTH:
             return DIRECTIONS
         return (self.value,)
+
+
+FailRunOn = Literal["new_failures", "never"]
+"""When the report task fails a run whose directions all completed (see the README's "Run report")."""
 
 
 class _Strict(BaseModel):
@@ -109,6 +119,12 @@ class TenantDefaults(_Strict):
     category_map: dict[str, int] = Field(default_factory=dict, description="Zoho category -> CS-Cart id.")
     tax_map: dict[str, int] = Field(default_factory=dict, description="Zoho tax id -> CS-Cart tax id.")
     zoho_tax_map: dict[str, str] = Field(default_factory=dict, description="CS-Cart tax id -> Zoho tax id.")
+    product_company_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="Whole-store tenants: vendor company_id given to products imported from Zoho (and the only "
+        "company whose products an SKU match may adopt).",
+    )
     customer_company_id: int | None = Field(
         default=None, ge=0, description="company_id given to customers created in CS-Cart (vendor tenants)."
     )
@@ -136,6 +152,12 @@ class TenantConfig(_Strict):
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
     defaults: TenantDefaults = Field(default_factory=TenantDefaults)
     mapping_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    fail_run_on: FailRunOn = Field(
+        default="new_failures",
+        description="new_failures: the report task fails when records failed for the first time in the run "
+        "(after saving the watermark and statistics; older quarantine entries alone never fail a run); "
+        "never: such runs stay green and the failures are only in the report.",
+    )
 
     @field_validator("start_date")
     @classmethod

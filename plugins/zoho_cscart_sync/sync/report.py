@@ -7,11 +7,15 @@ associative and order-independent.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zoho_cscart_sync.directions import Direction
+from zoho_cscart_sync.http.redaction import redact, sanitize_url, truncate
 from zoho_cscart_sync.sync.staging import StagedRef
 
 COUNTER_NAMES: tuple[str, ...] = (
@@ -33,7 +37,7 @@ older ones (a snapshot: merging keeps the largest, several loads of one row keep
 """
 
 
-EXTRA_COUNTERS: tuple[str, ...] = ("linked_existing", "new_failures", "waiting")
+EXTRA_COUNTERS: tuple[str, ...] = ("linked_existing", "new_failures", "waiting", "deferred")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class DirectionCounts:
     linked_existing: int = 0  # of `updated`: records matched in the target by natural key, not created
     new_failures: int = 0  # of `failed`: records quarantined for the first time (not retries of old entries)
     waiting: int = 0  # records kept back: a prerequisite is missing, or refused content not changed since
+    deferred: int = 0  # records left for the next runs: this run's call budget for the target was spent
     flags: Counter[str] = field(default_factory=Counter)
     duration_s: float = 0.0
 
@@ -216,3 +221,141 @@ def _render_table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, 
 
     rule = "  ".join("-" * width for width in widths)
     return [render(headers), rule, *(render(row) for row in rows)]
+
+
+# -- the report task's run report ------------------------------------------------------------------------
+# The report task logs one short block per direction instead of a table: a table needs a column for every
+# counter any direction has (18 and more with a second target), and most cells are empty or zero.
+REPORT_WIDTH = 118
+FAILURE_REASON_CHARS = 300
+"""A failure reason is cut here in the log, the XCom summary and the failure message (the quarantine has it whole)."""
+KNOWN_COUNTERS: tuple[str, ...] = (*COUNTER_NAMES, *EXTRA_COUNTERS)
+_URL = re.compile(r"https?://\S+")
+
+
+def safe_reason(reason: str) -> str:
+    """A failure reason fit for a log line, an XCom value or an exception: URLs without credentials, no
+    token-shaped strings, at most :data:`FAILURE_REASON_CHARS` characters."""
+    cleaned = redact(_URL.sub(lambda match: sanitize_url(match.group(0)), str(reason)))
+    return truncate(cleaned, FAILURE_REASON_CHARS)
+
+
+def failure_sample(sample: Mapping[str, Any]) -> dict[str, str | None]:
+    """One of the runner's failure samples, reduced to what the report shows (reason made safe)."""
+    field_name = sample.get("field")
+    return {
+        "entity": str(sample.get("entity") or ""),
+        "source_id": str(sample.get("source_id") or ""),
+        "field": str(field_name) if field_name else None,
+        "reason": safe_reason(str(sample.get("reason") or "")),
+    }
+
+
+def _sample_line(sample: Mapping[str, Any]) -> str:
+    where = f"{sample.get('entity')} {sample.get('source_id')}"
+    if sample.get("field"):
+        where += f", field {sample['field']}"
+    return f"{where}: {sample.get('reason')}"
+
+
+def _counter_groups(data: Mapping[str, Any]) -> list[list[tuple[str, int]]]:
+    """Non-zero integer counters of one direction, as lines: the direction's own, then one per report prefix.
+
+    A second target's counters arrive as ``<prefix>_<counter>`` (``books_created``) and get a line of their own.
+    Counters that are not row counters (``conflicts``, entity quirks) follow the direction's own.
+    """
+    groups: dict[str, list[tuple[int, str, int]]] = {}
+    for name, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+            continue
+        prefix, base = "", name
+        for counter in KNOWN_COUNTERS:
+            if name.endswith(f"_{counter}"):
+                prefix, base = name[: -len(counter) - 1], counter
+                break
+        rank = KNOWN_COUNTERS.index(base) if base in KNOWN_COUNTERS else len(KNOWN_COUNTERS)
+        groups.setdefault(prefix, []).append((rank, name, value))
+    return [[(name, value) for _, name, value in sorted(groups[prefix])] for prefix in sorted(groups)]
+
+
+def _wrapped(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, REPORT_WIDTH, initial_indent=indent, subsequent_indent=indent + "  ") or [indent]
+
+
+def _item_lines(items: Sequence[str], indent: str, head: str = "") -> list[str]:
+    """``head`` then ``items`` joined by commas, wrapped between items only (an endpoint or a counter and its
+    number never split across lines)."""
+    lines: list[str] = []
+    line = indent + head
+    for index, item in enumerate(items):
+        piece = item + ("," if index < len(items) - 1 else "")
+        if line.strip() and len(line) + 1 + len(piece) > REPORT_WIDTH:
+            lines.append(line)
+            line = indent + "  " + piece
+        else:
+            line = f"{line} {piece}" if line.strip() else indent + piece
+    lines.append(line)
+    return lines
+
+
+def _direction_title(direction: str) -> str:
+    try:
+        return f"{Direction.parse(direction).label} ({direction})"
+    except ValueError:
+        return direction
+
+
+def format_run_report(summary: Mapping[str, Any]) -> str:
+    """The report task's log: a title line, then one short block per direction.
+
+    Each block: the direction and its status, its non-zero counters (a second target's on their own line), the
+    flags, the API calls per endpoint (most first) and the first reasons of records that failed for the first
+    time. Every term is explained in the README's "Run report" legend.
+    """
+    mode = "  (DRY RUN: nothing was written)" if summary.get("dry_run") else ""
+    lines = [f"Sync report: tenant {summary.get('tenant')}, {summary.get('entity')}, run {summary.get('run_id')}{mode}"]
+    for direction, data in (summary.get("directions") or {}).items():
+        status = str(data.get("status", "?"))
+        if status != "ok":
+            lines.append(f"{_direction_title(direction)}: {status.upper()} (did not complete; watermark not advanced)")
+            continue
+        lines.append(f"{_direction_title(direction)}: {status}")
+        groups = _counter_groups(data)
+        for items in groups:
+            lines.extend(_item_lines([f"{name} {value}" for name, value in items], "  "))
+        if not groups:
+            lines.append("  nothing read, nothing written")
+        flags = {str(k): int(v) for k, v in (data.get("flags") or {}).items() if int(v)}
+        if flags:
+            lines.extend(_item_lines([f"{k} {v}" for k, v in sorted(flags.items())], "  ", "flags:"))
+        calls = {str(k): int(v) for k, v in (data.get("api_calls") or {}).items() if int(v)}
+        if calls:
+            by_count = sorted(calls.items(), key=lambda item: (-item[1], item[0]))
+            head = f"API calls {sum(calls.values())}:"
+            lines.extend(_item_lines([f"{k} {v}" for k, v in by_count], "  ", head))
+        samples = data.get("first_failures") or []
+        if samples:
+            lines.append("  first failures:")
+            lines.extend(line for sample in samples for line in _wrapped(_sample_line(sample), "    "))
+    if not summary.get("directions"):
+        lines.append("no direction ran")
+    return "\n".join(lines)
+
+
+def new_failures_message(
+    tenant: str, entity: str, failures: Sequence[tuple[str, int, Sequence[Mapping[str, Any]]]]
+) -> str:
+    """Why the report task fails a run whose directions completed: per direction (name, count of records that
+    failed for the first time, the first samples). Safe to show: reasons go through :func:`safe_reason`."""
+    total = sum(count for _, count, _ in failures)
+    lines = [
+        f"tenant {tenant}, {entity}: {total} record(s) failed for the first time in this run "
+        "(tenant setting fail_run_on: new_failures). The watermark advanced and the run statistics were saved; "
+        "the records wait in quarantine (refused content until the source record changes, transient failures "
+        "are retried next run). Set fail_run_on: never to keep such runs green."
+    ]
+    for direction, count, samples in failures:
+        lines.append(f"  {_direction_title(direction)}: {count} new failure(s), first reasons:")
+        for sample in samples:
+            lines.extend(_wrapped(_sample_line(failure_sample(sample)), "    "))
+    return "\n".join(lines)

@@ -43,6 +43,15 @@ class CatalogApi(CscartResource):
         if params.get("pid"):
             wanted = {p.strip() for p in str(params["pid"]).split(",")}
             checks.append(lambda r: r["product_id"] in wanted)
+        if params.get("order_ids"):
+            # "products bought in these orders" (cscart_api.md 5.1 list filters).
+            orders = self.state.tables["orders"]
+            bought: set[str] = set()
+            for order_id in str(params["order_ids"]).split(","):
+                order = orders.get(order_id.strip())
+                if order is not None:
+                    bought.update(str(line["product_id"]) for line in (order.get("products") or {}).values())
+            checks.append(lambda r: r["product_id"] in bought)
         if params.get("status"):
             statuses = set(str(params["status"]).split(","))
             checks.append(lambda r: r["status"] in statuses)

@@ -90,8 +90,16 @@ class CustomersDags:
         return dag
 
     def run(self, tenant: str, **conf: Any) -> Any:
-        """One manual run through Airflow's dag.test(); returns the DagRun."""
-        return self.dag(tenant).test(run_conf=conf or None)
+        """One manual run through Airflow's dag.test(); returns the DagRun.
+
+        Every parameter is passed, defaults included: under dag.test() a run's conf is resolved into the DAG
+        object's own Params, so a parameter left out would keep the previous run's value (a run after a
+        ``full_refresh`` run would silently be a full refresh too).
+        """
+        from zoho_cscart_sync.params import run_params
+
+        defaults = {name: param.value for name, param in run_params(("zoho_to_cscart", "cscart_to_zoho")).items()}
+        return self.dag(tenant).test(run_conf={**defaults, **conf})
 
     def store(self) -> Any:
         from zoho_cscart_sync.state import StateStore

@@ -317,12 +317,6 @@ def test_inactive_items_become_disabled_products(tmp_path, sandbox_clean, monkey
     _assert_next_run_writes_nothing(dags, sandbox_clean)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: the mapping's status (an 'action' field of Inventory items: POST /items/{id}/inactive) never "
-    "reaches the writer: kit/mapstage.py builds MappedRecord without mapped.actions, and InventoryItemWriter has "
-    "nothing to apply, so a disabled CS-Cart product becomes an active item",
-)
 def test_disabled_cscart_products_become_inactive_items(tmp_path, sandbox_clean, monkeypatch, airflow_db):
     dags = _dags(tmp_path, sandbox_clean, monkeypatch, {ACME: {"direction": C2Z}})
     inventory = InventoryReader(sandbox_clean, ACME)
@@ -534,12 +528,6 @@ def test_a_record_ids_run_zoho_to_cscart_syncs_just_those_items(tmp_path, sandbo
     _assert_next_run_writes_nothing(dags, sandbox_clean)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: kit/sources.py CsCartSource._in_scope compares every list_params entry with the row, and the "
-    "products stream's list_params are response flags (get_features=0...) no row carries, so every product of a "
-    "record_ids run is 'not found or out of scope' and nothing is synced",
-)
 def test_a_record_ids_run_cscart_to_zoho_syncs_just_those_products(tmp_path, sandbox_clean, monkeypatch, airflow_db):
     dags = _dags(tmp_path, sandbox_clean, monkeypatch)
     store = dags.store()

@@ -445,6 +445,20 @@ class ZohoHook(HttpHook):
         """Update a Books object by id; returns it."""
         return self._finance_write(ZOHO_BOOKS, BOOKS_BASE, "PUT", resource, object_id, payload)
 
+    def inventory_mark(self, resource: str, object_id: str, status: str) -> None:
+        """``POST /inventory/v1/<resource>/<id>/<status>`` (``active`` / ``inactive``): status is not an edit."""
+        self._finance_mark(ZOHO_INVENTORY, INVENTORY_BASE, resource, object_id, status)
+
+    def books_mark(self, resource: str, object_id: str, status: str) -> None:
+        """``POST /books/v3/<resource>/<id>/<status>`` (``active`` / ``inactive``)."""
+        self._finance_mark(ZOHO_BOOKS, BOOKS_BASE, resource, object_id, status)
+
+    def _finance_mark(self, api: str, base: str, resource: str, object_id: str, status: str) -> None:
+        if status not in ("active", "inactive"):
+            raise ValueError(f"{resource} status must be active or inactive, got {status!r}")
+        # Marking is idempotent (the same status twice is harmless), so it may be retried.
+        self._call(api, "POST", f"{base}/{resource}/{object_id}/{status}", params=self._organization_params())
+
     def _organization_params(self) -> dict[str, str]:
         if not self.config.organization_id:
             raise ConnectionConfigError(self.conn_id, "extra.organization_id", "is required for Inventory/Books")

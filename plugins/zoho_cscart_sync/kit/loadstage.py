@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -28,8 +29,7 @@ from zoho_cscart_sync.kit.context import EntityRun
 from zoho_cscart_sync.kit.hierarchy import CYCLE
 from zoho_cscart_sync.kit.spec import StreamSpec, TargetSpec
 from zoho_cscart_sync.kit.writers import build_writer
-from zoho_cscart_sync.sync.hashing import content_hash
-from zoho_cscart_sync.sync.load import EchoHasher, LoadJob, load_records
+from zoho_cscart_sync.sync.load import EchoHasher, LoadJob, load_records, payload_hash_of
 from zoho_cscart_sync.sync.records import MappedRecord
 from zoho_cscart_sync.sync.report import RunReport
 from zoho_cscart_sync.sync.staging import StagedRef, read_staged_records
@@ -60,6 +60,7 @@ class _TargetPass:
             match_key=target.match_key,
             dry_run=run.ctx.dry_run,
             write=target.write,
+            create_only=run.quirks.create_only_fields(target),
         )
         self.rows_before: dict[str, Mapping[str, Any]] = {}  # target rows read before updating (conflicts)
         self.planned: set[str] = set()  # dry run: records it would create count as linked for their dependants
@@ -68,6 +69,9 @@ class _TargetPass:
             if run.two_way and target.reader_mapping
             else None
         )
+        # The opposite direction decides "changed" without its target's create-only fields: so does its echo.
+        opposite_targets = run.spec.direction(run.direction.opposite).targets if self.echo_reader else ()
+        self.echo_create_only = run.quirks.create_only_fields(opposite_targets[0]) if opposite_targets else frozenset()
         if hasattr(self.writer, "keep_rows"):
             # Rows read back for echo hashes cost calls and memory: only when the opposite direction reads.
             self.writer.keep_rows = self.echo_reader is not None
@@ -100,7 +104,7 @@ class _TargetPass:
         """Hash of a target record as the opposite direction maps it (None when that mapping fails)."""
         assert self.echo_reader is not None
         mapped = self.echo_reader.apply(row, tenant=self.run.tenant_id)
-        return content_hash(mapped.payload) if mapped.ok else None
+        return payload_hash_of(mapped.payload, self.echo_create_only, mapped.actions) if mapped.ok else None
 
 
 def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str, Any]]:
@@ -146,6 +150,7 @@ def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str
                 close()
     if first_pass is not None and mapped.get("deleted") and not run.ctx.dry_run:
         extra["deactivated"] = _apply_deletions(run, first_pass, mapped["deleted"])
+    extra.update(run.quirks.after_load(mapped))
     return report, extra
 
 
@@ -328,7 +333,8 @@ def _apply_conflict_policy(
                 or link is None
                 or not target_id
                 or last_echo is None
-                or getattr(link, direction.target_hash_field) == content_hash(record.payload)
+                or getattr(link, direction.target_hash_field)
+                == payload_hash_of(record.payload, target_pass.job.create_only, record.actions)
             ):
                 yield record
                 continue
@@ -358,13 +364,9 @@ def _apply_conflict_policy(
                 direction.target,
                 direction.target,
             )
-            yield MappedRecord(
-                record.source_id,
-                record.payload,
-                record.natural_keys,
-                record.flags,
+            yield replace(
+                record,
                 skip_reason=f"conflict: {direction.target} is master for {run.entity}; this change is not applied",
-                source_hash=record.source_hash,
             )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -107,6 +108,7 @@ def map_records(run: EntityRun, extracted: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "mapped": out.close(),
         "deleted": extracted.get("deleted"),
+        "extras": extracted.get("extras") or {},
         "extracted": sum(ref["records"] for ref in extracted["streams"].values()),
         "map_failed": dict(counts),
         "waiting": dict(waiting),
@@ -158,6 +160,7 @@ def _map_chunk(
                 | quirks.flags(stream, route)
                 | quirks.row_flags(stream, row),
                 source_hash=source_hash,
+                actions=dict(mapped.actions),
             )
             if index == 0:
                 skip = quirks.skip_reason(stream, row, record, link)
@@ -173,9 +176,7 @@ def _map_chunk(
                         "it is checked first, this record follows once it is linked"
                     )
                 if skip is not None:
-                    record = MappedRecord(
-                        record.source_id, record.payload, record.natural_keys, record.flags, skip, source_hash
-                    )
+                    record = replace(record, skip_reason=skip)
             requires: str | None = None
             if stream.requires is not None:
                 required = parents.get(stream.name, {}).get(source_id)

@@ -68,6 +68,10 @@ class EntityQuirks:
         """Flags of one source record decided by its content (e.g. a Zoho item that belongs to an item group)."""
         return frozenset()
 
+    def create_only_fields(self, target: TargetSpec) -> frozenset[str]:
+        """Payload fields of ``target`` sent on create only (see ``sync.load.LoadJob.create_only``)."""
+        return frozenset()
+
     def skip_reason(
         self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None
     ) -> str | None:
@@ -91,6 +95,10 @@ class EntityQuirks:
         conflict check), when there was such a read: an update keeps the fields it does not send.
         """
         return None
+
+    def after_load(self, mapped: Mapping[str, Any]) -> dict[str, int]:
+        """Work after every target is loaded (products: stock adjustments); returns report counters."""
+        return {}
 
     def adjust_counts(self, target: TargetSpec, counts: Any, writer: Any) -> None:
         """Correct the load's counters with what only the writer knows (e.g. creates that became adoptions)."""

@@ -125,7 +125,7 @@ class FinanceSource:
         list_pages = self.hook.inventory_pages if self._api == "inventory" else self.hook.books_pages
         yield from list_pages(
             self.stream.resource,
-            params={**self.stream.list_params, "per_page": FINANCE_PAGE},
+            params={**self.stream.list_params, **self.stream.read_params, "per_page": FINANCE_PAGE},
             modified_since=window.since,
             modified_until=window.until,
         )
@@ -161,7 +161,8 @@ class CsCartSource:
         if self.stream.window != "full_scan":
             raise ValueError(f"CS-Cart stream {self.stream.name}: window strategy {self.stream.window!r} unknown")
         # CS-Cart's users API has no modified filter (cscart_api.md 3.1): one paged read, compared by hash.
-        params: dict[str, Any] = {**self.stream.list_params, "sort_by": "id", "sort_order": "asc"}
+        params: dict[str, Any] = {**self.stream.list_params, **self.stream.read_params}
+        params.update(sort_by="id", sort_order="asc")
         if self.company_id is not None:
             params["company_id"] = self.company_id
         yield from self.hook.pages(self.stream.resource, params=params, items_per_page=CSCART_PAGE)
@@ -176,7 +177,8 @@ class CsCartSource:
         """
         since = math.floor(window.since.timestamp()) if window.since is not None else None
         until = window.until.timestamp()
-        params: dict[str, Any] = {**self.stream.list_params, "sort_by": "updated_timestamp", "sort_order": "desc"}
+        params: dict[str, Any] = {**self.stream.list_params, **self.stream.read_params}
+        params.update(sort_by="updated_timestamp", sort_order="desc")
         if self.company_id is not None:
             params["company_id"] = self.company_id
         for page in self.hook.pages(self.stream.resource, params=params, items_per_page=CSCART_PAGE):

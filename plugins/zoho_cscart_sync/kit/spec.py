@@ -86,6 +86,8 @@ class StreamSpec:
     """Flags stored on the link of every record of the stream (e.g. ``crm_account``)."""
     list_params: Mapping[str, Any] = field(default_factory=dict)
     """Fixed list parameters (``user_type=C``); also checked on records fetched by id."""
+    read_params: Mapping[str, Any] = field(default_factory=dict)
+    """List parameters that shape the answer, not the selection (``get_features=0``): sent, never checked."""
     extra_fields: tuple[str, ...] = ()
     """Source fields read besides the mapping's own (the requirement's field is added automatically)."""
 

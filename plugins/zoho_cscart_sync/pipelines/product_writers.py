@@ -250,10 +250,9 @@ class InventoryItemWriter:
         return item_id
 
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
-        # Stock is never part of an item edit (it moves by inventory adjustments); initial stock only on create.
-        body = {key: value for key, value in payload.items() if key not in ("initial_stock", "initial_stock_rate")}
+        # Stock is never part of an item edit: initial_stock is create-only (ProductsQuirks.create_only_fields).
         try:
-            item = self.hook.inventory_update(ITEMS, target_id, body)
+            item = self.hook.inventory_update(ITEMS, target_id, payload)
         except NotFoundError:
             raise RecordRejected(
                 f"Zoho Inventory item {target_id} linked to this record no longer exists; "
@@ -266,6 +265,23 @@ class InventoryItemWriter:
                 raise RecordRejected(f"Zoho Inventory refused the item update: {exc}", field=field_name) from None
             raise
         self.written_rows = {target_id: dict(item)}
+
+    def apply_actions(self, target_id: str, actions: Mapping[str, Any]) -> None:
+        """Mark the item active / inactive when its status is not the wanted one (one call, only then)."""
+        wanted = actions.get("status")
+        if wanted is None:
+            return
+        answered = self.written_rows.get(target_id)
+        if answered is not None and answered.get("status") == wanted:
+            return
+        try:
+            self.hook.inventory_mark(ITEMS, target_id, str(wanted))
+        except FatalApiError as exc:
+            if exc.status in (400, 404):
+                raise RecordRejected(f"Zoho Inventory refused status {wanted!r}: {exc}", field="status") from None
+            raise
+        if answered is not None:
+            answered["status"] = wanted  # what the other direction will read back
 
     def read(self, target_id: str) -> dict[str, Any] | None:
         """The item as Inventory holds it now (conflict checks)."""

@@ -30,6 +30,7 @@ import company.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import chain
 from typing import Any, Literal
 
 from pydantic import Field
@@ -38,9 +39,19 @@ from zoho_cscart_sync.directions import Direction
 from zoho_cscart_sync.kit.quirks import EntityQuirks
 from zoho_cscart_sync.kit.runner import SpecPipeline
 from zoho_cscart_sync.kit.spec import DirectionSpec, EntitySettings, EntitySpec, StreamSpec, TargetSpec
+from zoho_cscart_sync.pipelines.product_stock import (
+    push_stock,
+    reconciliation_due,
+    stage_stock_candidates,
+    staged_candidates,
+)
 from zoho_cscart_sync.sync.records import MappedRecord
+from zoho_cscart_sync.sync.staging import StagedRef, read_staged_records
+from zoho_cscart_sync.windows import WindowMode
 
 ENTITY = "products"
+STOCK_ORDERS = "stock_of_orders"
+STOCK_ALL = "stock_of_all_products"
 ITEM_GROUP_FLAG = "item_group"
 """Link flag: the Zoho item belongs to an item group (a variant); it is imported as a product of its own."""
 
@@ -48,8 +59,11 @@ ITEM_GROUP_FLAG = "item_group"
 class ProductsSettings(EntitySettings):
     """``entities.products.settings`` (see the README's products table)."""
 
-    stock_master: Literal["zoho"] = "zoho"
-    """Which side's stock level wins. Only ``zoho`` is supported yet (see the README)."""
+    stock_master: Literal["zoho", "cscart"] = "zoho"
+    """Where stock is counted. ``zoho`` (default): Inventory's stock goes to CS-Cart. ``cscart``: CS-Cart's stock
+    goes to Inventory as quantity adjustments (see :mod:`~zoho_cscart_sync.pipelines.product_stock`)."""
+    stock_reconcile_hours: int = Field(default=24, ge=1)
+    """``stock_master: cscart``: hours between full stock reconciliations (every product compared)."""
     inventory_calls_per_run: int | None = Field(default=None, ge=10)
     """Zoho Inventory calls one run may spend pushing CS-Cart products; None: 50 minutes at the connection's
     Inventory limit (5,000 at Zoho's 100 requests a minute), so a run never overlaps the next hourly one."""
@@ -95,7 +109,7 @@ PRODUCTS = EntitySpec(
                     id_field="product_id",
                     mapping="inventory_items",
                     window="cscart_newest_first",
-                    list_params={"get_features": 0, "get_additional": 0, "get_icon": 0, "get_detailed": 0},
+                    read_params={"get_features": 0, "get_additional": 0, "get_icon": 0, "get_detailed": 0},
                 ),
             ),
             targets=(
@@ -172,6 +186,46 @@ def cscart_product_after_write(
 
 class ProductsQuirks(EntityQuirks):
     """What products needs beyond its declaration (see the module docstring)."""
+
+    @property
+    def settings(self) -> ProductsSettings:
+        settings = self.run.settings
+        assert isinstance(settings, ProductsSettings)
+        return settings
+
+    @property
+    def pushes_stock(self) -> bool:
+        """This run's direction sends CS-Cart's stock to Inventory (stock master CS-Cart)."""
+        return self.run.direction is Direction.CSCART_TO_ZOHO and self.settings.stock_master == "cscart"
+
+    def create_only_fields(self, target: TargetSpec) -> frozenset[str]:
+        if target.system == "zoho_inventory":
+            return frozenset({"initial_stock"})  # an item's stock moves by adjustments only
+        if self.settings.stock_master == "cscart":
+            return frozenset({"amount"})  # CS-Cart counts its own stock; Zoho's seeds a new product only
+        return frozenset()
+
+    def extract_extras(self) -> dict[str, StagedRef | None]:
+        if not self.pushes_stock or self.run.ctx.window.mode is WindowMode.RECORDS:
+            return {}
+        full = reconciliation_due(self.run, self.settings.stock_reconcile_hours)
+        return {STOCK_ALL if full else STOCK_ORDERS: stage_stock_candidates(self.run, full=full)}
+
+    def after_load(self, mapped: Mapping[str, Any]) -> dict[str, int]:
+        if not self.pushes_stock:
+            return {}
+        extras = mapped.get("extras") or {}
+        full = extras.get(STOCK_ALL) is not None
+        edited = (
+            {
+                "product_id": record.source_id,
+                "amount": record.payload.get("initial_stock"),
+                "tracking": "D" if record.payload.get("product_type") == "service" else "B",
+            }
+            for record in (MappedRecord.from_staged(item["record"]) for item in read_staged_records(mapped["mapped"]))
+        )
+        candidates = chain(edited, staged_candidates(extras.get(STOCK_ALL) or extras.get(STOCK_ORDERS)))
+        return push_stock(self.run, candidates, full=full, namespace=ENTITY)
 
     def row_flags(self, stream: StreamSpec, row: Mapping[str, Any]) -> frozenset[str]:
         # A member of an item group (a variant) is imported as a product of its own and flagged: CS-Cart's

@@ -160,6 +160,18 @@ class BooksContactWriter:
         except _NameTaken as clash:
             self._write_despite_name_clash(payload, target_id, clash)
 
+    def apply_actions(self, target_id: str, actions: Mapping[str, Any]) -> None:
+        """Mark the contact active / inactive (Books takes status by its own call, never in an edit)."""
+        wanted = actions.get("status")
+        if wanted is None:
+            return
+        try:
+            self.hook.books_mark("contacts", target_id, str(wanted))
+        except FatalApiError as exc:
+            if exc.status in (400, 404):
+                raise RecordRejected(f"Zoho Books refused status {wanted!r}: {exc}", field="status") from None
+            raise
+
     def _update(self, target_id: str, payload: Mapping[str, Any]) -> None:
         try:
             self.hook.books_update("contacts", target_id, payload)

@@ -83,6 +83,9 @@ class LoadJob:
     dry_run: bool = False
     write: WriteStrategy = "find_then_create"
     """How an unlinked record is matched in the target (ignored for batch-upsert writers, which match)."""
+    create_only: frozenset[str] = frozenset()
+    """Payload fields sent only when a record is created (an item's opening stock): left out of updates and of
+    the hash that decides whether a record changed, so they never cause a write of their own."""
 
     @property
     def context(self) -> str:
@@ -160,6 +163,25 @@ def _chunks(records: Iterable[MappedRecord], size: int) -> Iterator[list[MappedR
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def without(payload: Mapping[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """The payload an update sends: without the create-only fields."""
+    return {key: value for key, value in payload.items() if key not in fields}
+
+
+ACTIONS_KEY = "@actions"
+
+
+def payload_hash_of(
+    payload: Mapping[str, Any], create_only: frozenset[str] = frozenset(), actions: Mapping[str, Any] | None = None
+) -> str:
+    """The hash that decides whether a record changed: the payload without create-only fields (see LoadJob),
+    plus the record's actions (a status change is a change); a record without actions hashes as its payload."""
+    hashed = without(payload, create_only) if create_only else dict(payload)
+    if actions:
+        hashed[ACTIONS_KEY] = dict(actions)
+    return content_hash(hashed)
 
 
 def _normalised_key(key_kind: str, value: str) -> str:
@@ -286,7 +308,7 @@ class _LoadLoop:
             # The same record twice in one extract: its first write must be linked before the second is judged.
             self._flush_batch()
             links.update(self._links_for([record]))
-        payload_hash = content_hash(record.payload)
+        payload_hash = payload_hash_of(record.payload, self.job.create_only, record.actions)
         link = links.get(record.source_id)
         target_id = getattr(link, self.sides.target_id_field) if link else None
         unchanged = link is not None and target_id and getattr(link, self.sides.target_hash_field) == payload_hash
@@ -420,14 +442,30 @@ class _LoadLoop:
                 # The target refused the create, so nothing exists there: the intent can go.
                 self._clear_intents([record.source_id])
                 raise
+            self._apply_actions(record, new_id)
             links[record.source_id] = self._record_write(record, new_id, payload_hash, created=True)
             self._count_outcome("created")
         else:
             self._count_call("update")
-            self.writer.update(target_id, record.payload)
+            self.writer.update(target_id, without(record.payload, self.job.create_only))
+            self._apply_actions(record, target_id)
             links[record.source_id] = self._record_write(record, target_id, payload_hash, created=False)
             self._count_outcome("updated")
         self.resolved_now.add(record.source_id)
+
+    def _apply_actions(self, record: MappedRecord, target_id: str) -> None:
+        """Actions (status changes) go after the write and before it is recorded: a failure leaves the intent,
+        so the next attempt finds the record and applies them again."""
+        if not record.actions:
+            return
+        apply = getattr(self.writer, "apply_actions", None)
+        if apply is None:
+            raise RecordRejected(
+                f"{self.writer.label} cannot apply {sorted(record.actions)} (no action support in its writer)",
+                field=next(iter(record.actions)),
+            )
+        self._count_call("action")
+        apply(target_id, record.actions)
 
     def _flush_batch(self) -> None:
         if not self.batch or self.batch_writer is None:

@@ -33,6 +33,9 @@ class MappedRecord:
     skip_reason: str | None = None
     source_hash: str | None = None
     """Hash of the source record it was mapped from: a record refused for its content waits until it changes."""
+    actions: dict[str, Any] = field(default_factory=dict)
+    """Target fields set by a call of their own, not in the payload (an Inventory item's ``status``: mark
+    active / inactive); the load loop has the writer apply them after the write, and they count in its hash."""
 
     def to_staged(self) -> dict[str, Any]:
         """The JSON-serialisable form written to staging by the map stage."""
@@ -45,6 +48,8 @@ class MappedRecord:
             staged["skip_reason"] = self.skip_reason
         if self.source_hash:
             staged["source_hash"] = self.source_hash
+        if self.actions:
+            staged["actions"] = self.actions
         return staged
 
     @classmethod
@@ -60,4 +65,5 @@ class MappedRecord:
             flags=frozenset(staged.get("flags") or ()),
             skip_reason=staged.get("skip_reason"),
             source_hash=staged.get("source_hash"),
+            actions=dict(staged.get("actions") or {}),
         )

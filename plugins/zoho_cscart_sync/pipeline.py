@@ -94,4 +94,14 @@ PIPELINES: dict[str, PipelineSpec] = {
             "Leads), optionally Zoho Books",
         },
     ),
+    "products": PipelineSpec(
+        "products",
+        "zoho_cscart_sync.pipelines.products:PIPELINE",
+        ("zoho_to_cscart", "cscart_to_zoho"),
+        {
+            "zoho_to_cscart": "Zoho Inventory items become CS-Cart products (matched by SKU), with their stock",
+            "cscart_to_zoho": "new and changed CS-Cart products become Zoho Inventory items (matched by SKU); a "
+            "push bigger than one run's call budget continues run after run",
+        },
+    ),
 }

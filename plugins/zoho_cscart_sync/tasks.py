@@ -81,6 +81,9 @@ def plan_run(
             )
         except RunWindowError as exc:
             raise RunPlanError(f"tenant {tenant_id}, {entity}, {direction}: {exc}") from None
+        backlog = store.get_backlog(tenant_id, entity, direction)
+        if backlog is not None:
+            window = window.with_backlog(backlog.since)
         windows[direction] = window.to_dict()
         log.info(
             "tenant %s %s %s: window %s [%s, %s)",
@@ -209,11 +212,14 @@ def report_run(
             **dict(loaded.get("report", {})),
             "api_calls": dict(loaded.get("api_calls") or {}),
             "first_failures": samples,
+            **({"backlog": loaded["backlog"]} if loaded.get("backlog") else {}),
         }
         count = int(loaded.get("new_failures") or 0)
         if count:
             new_failures.append((direction, count, samples))
-        if not ctx.dry_run and ctx.window.advances_watermark:
+        # A direction that deferred records to later runs (call budget spent) keeps its watermark: its backlog
+        # (kit/runner.py) makes the next runs read from where this one began.
+        if not ctx.dry_run and ctx.window.advances_watermark and not loaded.get("backlog"):
             store.advance_watermark(tenant_id, entity, direction, ctx.window.until, ctx.run_id)
     log.info("run report\n%s", format_run_report(summary))
     problems: list[str] = []

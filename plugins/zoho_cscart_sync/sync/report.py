@@ -333,6 +333,9 @@ def format_run_report(summary: Mapping[str, Any]) -> str:
             by_count = sorted(calls.items(), key=lambda item: (-item[1], item[0]))
             head = f"API calls {sum(calls.values())}:"
             lines.extend(_item_lines([f"{k} {v}" for k, v in by_count], "  ", head))
+        backlog = data.get("backlog")
+        if backlog:
+            lines.append(f"  {backlog_line(backlog)}")
         samples = data.get("first_failures") or []
         if samples:
             lines.append("  first failures:")
@@ -340,6 +343,17 @@ def format_run_report(summary: Mapping[str, Any]) -> str:
     if not summary.get("directions"):
         lines.append("no direction ran")
     return "\n".join(lines)
+
+
+def backlog_line(backlog: Mapping[str, Any]) -> str:
+    """``backlog: 14,500 / 272,028 done, 257,528 deferred to the next runs (5,000 a run), ETA 52 h (52 runs)``."""
+    line = (
+        f"backlog: {int(backlog['done']):,} / {int(backlog['total']):,} done, {int(backlog['deferred']):,} deferred "
+        f"to the next runs ({int(backlog.get('per_run') or 0):,} a run)"
+    )
+    if backlog.get("eta_runs"):
+        line += f", ETA {backlog['eta_hours']:g} h ({int(backlog['eta_runs'])} runs)"
+    return line
 
 
 def new_failures_message(

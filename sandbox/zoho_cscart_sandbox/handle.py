@@ -28,6 +28,7 @@ ZOHO_ONLY_KNOBS = frozenset(
         "accept_bearer",
         "force_expire_tokens",
         "revoke_refresh_token",
+        "expire_tokens_every",
     }
 )
 CSCART_ONLY_KNOBS = frozenset({"cscart_items_per_page", "vendor_api_access", "cscart_require_user_type"})
@@ -106,6 +107,10 @@ class SandboxHandle:
     def status_counters(self, server: str) -> dict[str, int]:
         """Responses per HTTP status on one server (faults and limits included)."""
         return dict(_call("GET", f"{self._admin(server)}/counters")["statuses"])
+
+    def hung_counters(self, server: str) -> dict[str, int]:
+        """Requests per endpoint template whose answer `timeout_rate` held back (hang_phase "after": applied)."""
+        return dict(_call("GET", f"{self._admin(server)}/counters").get("hung", {}))
 
     def grant_code(self, tenant: str, scopes: list[str] | None = None, lifetime_seconds: float = 180) -> str:
         """A Self Client grant code for the authorization_code grant (optionally with narrower scopes)."""

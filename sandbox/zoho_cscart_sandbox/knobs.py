@@ -7,7 +7,7 @@ import random
 import re
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -37,6 +37,22 @@ class Knobs:
     # other than token mints and COQL reads, counted from the moment the knob is set) are processed, and
     # every write after them answers 500 *without* being applied. -1 = off.
     fail_writes_after: int = -1
+    # Fault schedules counted in requests, not seconds: a seeded client that sends the same requests meets
+    # the same faults on every run (a schedule on the wall clock shifts with the machine's speed). Each counts
+    # from the moment its knob is set.
+    # Every N-th API request opens a 429 burst of `burst_429_length` requests, itself included. 0 = off.
+    burst_429_every: int = 0
+    burst_429_length: int = 2
+    # Once N writes (as `fail_writes_after` counts them) were served, the next `storm_429_length` API requests
+    # answer 429: a rate-limit storm that lands in the middle of a load, once. -1 = off.
+    storm_429_after_writes: int = -1
+    storm_429_length: int = 8
+    # Zoho: every N-th API request other than a token call finds every live access token expired (it is
+    # answered INVALID_TOKEN, as when a token's hour ends mid-run). 0 = off.
+    expire_tokens_every: int = 0
+    # The next write whose body (as sent) contains this text is applied and answered like a timeout
+    # (`hang_seconds`, `hang_phase`), once; then the knob clears itself. "" = off. A scripted lost answer.
+    hang_write_containing: str = ""
     retry_after_seconds: int = 1
     # Zoho Accounts: access-token lifetime and the documented limits (zoho_api.md 1.4).
     token_lifetime_seconds: int = 3600
@@ -126,6 +142,14 @@ def endpoint_template(method: str, path: str, query: str = "") -> str:
     return f"{method} {'/'.join(segments) or '/'}"
 
 
+@dataclass
+class ScheduleCounters:
+    requests: int = 0  # API requests since `burst_429_every` was set
+    writes: int = 0  # writes served since `storm_429_after_writes` was set
+    storm_fired: bool = False
+    token_requests: int = 0  # Zoho API requests (token calls excluded) since `expire_tokens_every` was set
+
+
 class ServerRuntime:
     """Per-server knobs, counters and the deterministic fault sequence."""
 
@@ -134,21 +158,62 @@ class ServerRuntime:
         self.knobs = Knobs()
         self.counters: Counter[str] = Counter()
         self.status_counters: Counter[str] = Counter()
+        # Requests per endpoint template whose answer was held back by `timeout_rate` (for "after": applied).
+        self.hung: Counter[str] = Counter()
         self._faults = random.Random(0)
         self.inflight: Counter[str] = Counter()
         # Sliding windows of admitted requests (monotonic times) per limit key, for `admit`.
         self.windows: dict[tuple[str, ...], deque[float]] = {}
         # Writes let through since `fail_writes_after` was last set.
         self.writes_let_through = 0
+        # Request-counted fault schedules (see the knobs): requests / writes seen since each knob was set.
+        self.schedule = ScheduleCounters()
+        # Zoho: expires every live access token (set by the server that issues them).
+        self.expire_tokens: Callable[[], object] | None = None
 
     def reset(self, seed: int) -> None:
         self.knobs = Knobs()
         self.counters.clear()
         self.status_counters.clear()
+        self.hung.clear()
         self._faults = random.Random(seed)
         self.inflight.clear()
         self.windows.clear()
         self.writes_let_through = 0
+        self.schedule = ScheduleCounters()
+
+    def restart_schedules(self, changed: Iterable[str]) -> None:
+        """Setting a schedule's knob restarts its count (so a test knows which request meets the fault)."""
+        changed = set(changed)
+        if changed & {"burst_429_every", "burst_429_length"}:
+            self.schedule.requests = 0
+        if changed & {"storm_429_after_writes", "storm_429_length"}:
+            self.schedule.writes = 0
+            self.schedule.storm_fired = False
+        if "expire_tokens_every" in changed:
+            self.schedule.token_requests = 0
+
+    def before_request(self, path: str) -> None:
+        """Apply the request-counted schedules to the request about to be answered."""
+        knobs, schedule = self.knobs, self.schedule
+        if knobs.burst_429_every > 0:
+            schedule.requests += 1
+            if schedule.requests % knobs.burst_429_every == 0:
+                knobs.burst_429 = max(knobs.burst_429, knobs.burst_429_length)
+        if knobs.expire_tokens_every > 0 and self.expire_tokens is not None and "/oauth/" not in path:
+            schedule.token_requests += 1
+            if schedule.token_requests % knobs.expire_tokens_every == 0:
+                self.expire_tokens()
+
+    def write_served(self, method: str, path: str) -> None:
+        """Count a write that reaches its handler; the storm starts after the one that completes its count."""
+        knobs, schedule = self.knobs, self.schedule
+        if knobs.storm_429_after_writes < 0 or schedule.storm_fired or not is_write(method, path):
+            return
+        schedule.writes += 1
+        if schedule.writes >= knobs.storm_429_after_writes:
+            knobs.burst_429 = max(knobs.burst_429, knobs.storm_429_length)
+            schedule.storm_fired = True
 
     def write_refused(self, method: str, path: str) -> bool:
         """True when `fail_writes_after` says this write must fail; otherwise a write is counted as let through."""
@@ -205,6 +270,7 @@ def install_runtime_middleware(
         runtime.counters[key] += 1
         knobs = runtime.knobs
         fail, hang = runtime.draw()
+        runtime.before_request(path)
         if knobs.burst_429 > 0:
             knobs.burst_429 -= 1
             response = error_response(request, 429, "burst")
@@ -220,9 +286,17 @@ def install_runtime_middleware(
             if isinstance(limited, Response):
                 return _counted(runtime, limited)
             release = limited
+        runtime.write_served(request.method, path)
+        if knobs.hang_write_containing and is_write(request.method, path):
+            body = (await request.body()).decode("utf-8", "replace")
+            if knobs.hang_write_containing in body:
+                knobs.hang_write_containing = ""
+                hang = True
         try:
             if knobs.latency_ms:
                 await asyncio.sleep(knobs.latency_ms / 1000)
+            if hang:
+                runtime.hung[key] += 1
             if hang and knobs.hang_phase == "before":
                 await asyncio.sleep(knobs.hang_seconds)
             response = await call_next(request)
@@ -276,6 +350,7 @@ def install_admin_routes(
             runtime.knobs.update({k: v for k, v in body.items() if k not in actions})
             if "fail_writes_after" in body:
                 runtime.writes_let_through = 0
+            runtime.restart_schedules(body)
         except (ValueError, KeyError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(runtime.knobs.as_dict())
@@ -286,6 +361,7 @@ def install_admin_routes(
             "endpoints": dict(runtime.counters),
             "statuses": dict(runtime.status_counters),
             "writes_let_through": runtime.writes_let_through,
+            "hung": dict(runtime.hung),
         }
 
 

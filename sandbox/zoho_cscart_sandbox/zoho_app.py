@@ -97,6 +97,7 @@ def build_zoho_app(state: ZohoState, *, api_url: Callable[[Request], str] | None
             actions["revoke_refresh_token"] = True
         return actions
 
+    state.runtime.expire_tokens = state.registry.expire_all  # the `expire_tokens_every` schedule
     install_admin_routes(app, state.runtime, on_reset=state.reset, on_knobs=on_knobs)
     install_runtime_middleware(app, state.runtime, error_response=_error_response, limiter=_limiter(state))
     app.include_router(build_accounts_router(state.registry, lambda: state.runtime.knobs, api_url_of))

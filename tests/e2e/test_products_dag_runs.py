@@ -182,3 +182,54 @@ def test_a_push_bigger_than_the_call_budget_resumes_run_after_run_and_then_moves
     assert all(skus[code] == 1 for code in to_push if code), {c: skus[c] for c in to_push if c and skus[c] != 1}
     # Progress and ETA were reported on the way.
     assert runs[0]["deferred"] == len(products) - runs[0]["created"] - runs[0]["updated"]
+
+
+def test_with_cscart_as_stock_master_an_order_moves_inventory_stock_by_an_adjustment(
+    tmp_path, sandbox_clean, monkeypatch, airflow_db
+):
+    from tests.e2e.customers_support import _cscart_headers, _http_json
+
+    dags = make_customers_dags(
+        tmp_path, sandbox_clean, monkeypatch, {ACME: {"settings": {"stock_master": "cscart"}}}, entity="products"
+    )
+    assert dags.run(ACME, full_refresh=True).state == "success"
+    inventory = InventoryReader(sandbox_clean, ACME)
+    links = {link.cscart_id: link for link in dags.store().list_links(ACME, "products")}
+    product_id = "10"
+    item_id = links[product_id].zoho_id
+    amount = int(cscart_products(sandbox_clean)[product_id]["amount"])
+    assert float(inventory.item(item_id)["stock_on_hand"]) == amount
+
+    # A CS-Cart order takes 3 from stock; CS-Cart does not touch the product's updated_timestamp.
+    order = {
+        "user_id": 0,
+        "user_data": {"email": "stock.buyer@example.com", "b_firstname": "Stock", "b_lastname": "Buyer"},
+        "payment_id": 1,
+        "shipping_id": 1,
+        "products": {"1": {"product_id": product_id, "amount": 3}},
+    }
+    _http_json(
+        f"{sandbox_clean.cscart_url}/api/orders", headers=_cscart_headers(sandbox_clean), method="POST", body=order
+    )
+    assert int(cscart_products(sandbox_clean)[product_id]["amount"]) == amount - 3
+
+    run = dags.run(ACME)
+    assert run.state == "success"
+    report = directions_of(run)
+    assert report["cscart_to_zoho"]["stock_adjusted"] == 1, report
+    assert report["cscart_to_zoho"]["updated"] == 0 and report["zoho_to_cscart"]["updated"] == 0, report
+    assert float(inventory.item(item_id)["stock_on_hand"]) == amount - 3
+
+    # CS-Cart's timestamps are whole seconds, so the window right after the order still holds its second (read
+    # twice, harmlessly); one more run moves the watermark past it.
+    settle = dags.run(ACME)
+    assert settle.state == "success" and directions_of(settle)["cscart_to_zoho"]["stock_adjusted"] == 0
+
+    # Zoho's stock changes do not overwrite the master's (CS-Cart keeps its amount) and nothing echoes; Zoho
+    # is put right at the product's next order or edit, or at the daily reconciliation.
+    inventory.adjust_stock(item_id, 5)
+    before = sandbox_clean.counters()
+    quiet = dags.run(ACME)
+    assert quiet.state == "success"
+    assert int(cscart_products(sandbox_clean)[product_id]["amount"]) == amount - 3
+    assert new_writes(before, sandbox_clean.counters()) == {}

@@ -97,11 +97,12 @@ PIPELINES: dict[str, PipelineSpec] = {
     "products": PipelineSpec(
         "products",
         "zoho_cscart_sync.pipelines.products:PIPELINE",
-        ("zoho_to_cscart", "cscart_to_zoho"),
+        DIRECTIONS,
         {
-            "zoho_to_cscart": "Zoho Inventory items become CS-Cart products (matched by SKU), with their stock",
-            "cscart_to_zoho": "new and changed CS-Cart products become Zoho Inventory items (matched by SKU); a "
-            "push bigger than one run's call budget continues run after run",
+            Direction.ZOHO_TO_CSCART.value: "Zoho Inventory items become CS-Cart products (matched by SKU), with "
+            "their stock",
+            Direction.CSCART_TO_ZOHO.value: "new and changed CS-Cart products become Zoho Inventory items (matched "
+            "by SKU); a push bigger than one run's call budget continues run after run",
         },
     ),
 }

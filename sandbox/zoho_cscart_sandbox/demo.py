@@ -74,21 +74,16 @@ def sandbox_connections(
 
 
 def format_report(summary: Mapping[str, Any]) -> str:
-    """The report task's summary as a table (the same rendering as the task log)."""
+    """The report task's summary, rendered as in the task log (one block per direction, flags included)."""
     from zoho_cscart_sync.tasks import format_summary_table
 
-    text = format_summary_table(summary)
-    flags = {
-        direction: data.get("flags")
-        for direction, data in summary.get("directions", {}).items()
-        if isinstance(data, Mapping) and data.get("flags")
-    }
-    if flags:
-        text += "\nflags: " + "; ".join(
-            f"{direction}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items()))
-            for direction, values in flags.items()
-        )
-    return text
+    return format_summary_table(summary)
+
+
+def _completed(summary: Mapping[str, Any] | None) -> bool:
+    """Every direction of the run completed (records may still have failed and been quarantined)."""
+    directions = (summary or {}).get("directions") or {}
+    return bool(directions) and all(data.get("status") == "ok" for data in directions.values())
 
 
 def main() -> int:
@@ -137,7 +132,11 @@ def main() -> int:
             print(f"run state: {run.state}")
             if summary:
                 print(format_report(summary))
-            if run.state != "success":
+            if run.state != "success" and _completed(summary):
+                # fail_run_on: new_failures turns a run red when records fail for the first time; the sandbox's
+                # seed traps (two contacts with one e-mail...) do that on purpose, and they are listed above.
+                print("(red on purpose: the seed's trap records failed for the first time and wait in quarantine)")
+            elif run.state != "success":
                 failed += 1
         print(f"\nDemo finished in {time.monotonic() - started:.1f} s against the sandbox.")
         return 1 if failed else 0

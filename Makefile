@@ -10,7 +10,7 @@ DEMO_HOME := $(CURDIR)/.airflow_home
 export PYTHONPATH := $(CURDIR)/sandbox:$(CURDIR)/plugins
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck sandbox sandbox-stop bench bench-sync lock clean
+.PHONY: help venv demo test lint typecheck sandbox sandbox-stop bench bench-sync bench-products lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ bench: $(STAMP) ## Parse-time and API-call benchmarks (numbers go into the READM
 CUSTOMERS ?= 50000
 bench-sync: $(STAMP) ## Slow: first sync of CUSTOMERS (50000) customers Zoho -> CS-Cart, with a profile
 	$(PY) bench/customers_first_sync.py --customers $(CUSTOMERS)
+
+ITEMS ?= 272028
+bench-products: $(STAMP) ## Slow (~35 min at 272028): first import of ITEMS Inventory items -> CS-Cart, then idle runs
+	$(PY) bench/products_first_sync.py --items $(ITEMS)
 
 lock: ## Regenerate constraints.txt from requirements*.txt in a scratch virtualenv
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

@@ -11,6 +11,11 @@ from zoho_cscart_sandbox.lazy import LazyTable, Record
 from zoho_cscart_sandbox.zoho_state import finance_error
 
 
+def casefolded_text(value: object) -> str:
+    """How Inventory compares SKUs and contact names for uniqueness: as text, case-insensitively."""
+    return str(value or "").casefold()
+
+
 def save_record(org: ZohoAppCredentials, table: LazyTable, record: Record, created: bool) -> Record:
     id_field = {
         "items": "item_id",
@@ -41,8 +46,7 @@ def build_item(
     sku = body.get("sku", existing.get("sku", "") if existing else "")
     if sku:
         own_id = existing["item_id"] if existing else None
-        wanted = str(sku).casefold()
-        for other_id in table.scan_ids("sku", lambda v: str(v or "").casefold() == wanted):
+        for other_id in table.scan_ids_equal("sku", casefolded_text, casefolded_text(sku)):
             if other_id != own_id:
                 # (U) duplicate-SKU code/text; SKUs are unique per organisation (C).
                 return finance_error(400, 1001, f'The SKU "{sku}" already exists. Please enter a unique SKU.')
@@ -121,8 +125,7 @@ def build_contact(
     if not contact_name:
         return finance_error(400, 4, "Please enter the contact name.")  # (U) code/text
     own_id = existing["contact_id"] if existing else None
-    wanted = str(contact_name).casefold()
-    for other_id in table.scan_ids("contact_name", lambda v: str(v or "").casefold() == wanted):
+    for other_id in table.scan_ids_equal("contact_name", casefolded_text, casefolded_text(contact_name)):
         if other_id != own_id:
             # (U) duplicate contact names are rejected by default.
             return finance_error(400, 3062, f'The contact "{contact_name}" already exists.')

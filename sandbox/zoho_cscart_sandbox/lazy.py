@@ -62,6 +62,9 @@ class LazyTable:
         self._created: list[str] = []
         self._deleted: dict[str, datetime] = {}
         self._columns: dict[str, list[Any]] = {}  # seed values per field, computed once per table
+        # seed indexes by a normalised field value, per (field, normaliser), computed once per table
+        self._key_indexes: dict[tuple[str, Callable[[Any], Any]], dict[Any, list[int]]] = {}
+        self.version = 0  # bumped by every write: readers holding an iterator know it is still valid
 
     # -- reading -------------------------------------------------------------------------------
     def base_index(self, record_id: str) -> int | None:
@@ -132,6 +135,37 @@ class LazyTable:
                 found.append(record_id)
         return found
 
+    def scan_ids_equal(self, name: str, normalise: Callable[[Any], Any], wanted: Any) -> list[str]:
+        """``scan_ids(name, lambda v: normalise(v) == wanted)``, answered from an index of the seed column.
+
+        The index (normalised seed value -> seed indexes) is built once per table; only the overlay (records
+        written through the API) is scanned per call, so a uniqueness check at 300,000 records costs what the
+        writes so far cost, not a pass over the whole column. Same ids, same order as :meth:`scan_ids`.
+        """
+        key = (name, normalise)
+        index = self._key_indexes.get(key)
+        if index is None:
+            index = {}
+            for position, value in enumerate(self.ensure_column(name)):
+                index.setdefault(normalise(value), []).append(position)
+            self._key_indexes[key] = index
+        overlay, deleted = self._overlay, self._deleted
+        base: list[tuple[int, str]] = []
+        for position in index.get(wanted, ()):
+            record_id = self._id_of(position)
+            if record_id not in deleted and record_id not in overlay:
+                base.append((position, record_id))
+        for record_id, record in overlay.items():
+            position = self.base_index(record_id)
+            if position is not None and record_id not in deleted and normalise(record.get(name)) == wanted:
+                base.append((position, record_id))  # a seed record written through the API: its value now
+        base.sort()
+        found = [record_id for _position, record_id in base]
+        for record_id in self._created:
+            if record_id not in deleted and normalise(overlay[record_id].get(name)) == wanted:
+                found.append(record_id)
+        return found
+
     def modified_at(self, record_id: str) -> datetime:
         if record_id in self._modified:
             return self._modified[record_id]
@@ -165,10 +199,10 @@ class LazyTable:
         """Live ids in id order or in modified-time order (ties broken by id order)."""
         if order == "modified":
             yield from self._iter_by_modified(descending, modified_since)
-            return
-        for record_id in self._iter_by_id(descending):
-            if modified_since is None or self.modified_at(record_id) >= modified_since:
-                yield record_id
+        elif modified_since is None:
+            yield from self._iter_by_id(descending)
+        else:
+            yield from self._iter_by_id_since(descending, modified_since)
 
     def iter_records(self, **kwargs: Any) -> Iterator[Record]:
         for record_id in self.iter_ids(**kwargs):
@@ -187,6 +221,41 @@ class LazyTable:
                 yield record_id
         if not descending:
             yield from (rid for rid in created if rid not in self._deleted)
+
+    def _iter_by_id_since(self, descending: bool, since: datetime) -> Iterator[str]:
+        """``_iter_by_id`` restricted to ids modified at or after ``since``, without visiting older seed records.
+
+        Seed modified times are non-decreasing in the index, so an untouched seed record is modified since
+        ``since`` exactly when its index is at or after the first such index (a binary search); a seed record
+        written through the API has its own time in ``_modified`` wherever it is.
+        """
+        first = self._first_base_index_since(since)
+        touched, deleted = self._modified, self._deleted
+        early = sorted(
+            index
+            for record_id, modified in touched.items()
+            if modified >= since
+            and record_id not in deleted
+            and (index := self.base_index(record_id)) is not None
+            and index < first
+        )
+        created = [rid for rid in self._created if rid not in deleted and touched[rid] >= since]
+
+        def tail(indexes: range) -> Iterator[str]:
+            for index in indexes:
+                record_id = self._id_of(index)
+                if record_id in deleted or (record_id in touched and touched[record_id] < since):
+                    continue
+                yield record_id
+
+        if descending:
+            yield from reversed(created)
+            yield from tail(range(self.base_count - 1, first - 1, -1))
+            yield from (self._id_of(index) for index in reversed(early))
+        else:
+            yield from (self._id_of(index) for index in early)
+            yield from tail(range(first, self.base_count))
+            yield from created
 
     def _first_base_index_since(self, since: datetime) -> int:
         low, high = 0, self.base_count
@@ -239,10 +308,12 @@ class LazyTable:
             self._created.append(record_id)
         self._overlay[record_id] = copy.deepcopy(record)
         self._modified[record_id] = modified
+        self.version += 1
 
     def delete(self, record_id: str, at: datetime) -> bool:
         if not self.exists(record_id):
             return False
         self._deleted[record_id] = at
         self._overlay.pop(record_id, None)
+        self.version += 1
         return True

@@ -13,10 +13,12 @@ over a `finance_window_seconds` window. Zoho's reported figure is 100 requests p
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
-from typing import Any
+from itertools import chain, islice
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -44,10 +46,55 @@ from zoho_cscart_sandbox.finance_resources import (
 from zoho_cscart_sandbox.lazy import LazyTable, Record
 from zoho_cscart_sandbox.zoho_state import ZohoState, finance_error
 
+T = TypeVar("T")
+
+
+@dataclass
+class _Cursor:
+    table: LazyTable
+    version: int
+    position: int  # where in the list the next item of `rest` is
+    rest: Iterator[Any]
+
+
+@dataclass
+class ListCursors:
+    """Where the last reads of each list stopped, so that reading page after page costs one page each.
+
+    A list page is the slice ``[start, stop)`` of a generated sequence (ids in order, or the records matching
+    a filter); without a cursor, page ``p`` walks ``p * per_page`` items before its own, which makes reading
+    a 300,000-item list page by page quadratic. A cursor is reused only for the same table, unchanged since
+    (its write ``version``), the same query and the exact next position, so the answer is the same slice
+    the walk from the start would give; anything else starts a fresh walk.
+    """
+
+    limit: int = 8
+    cursors: OrderedDict[tuple[Any, ...], _Cursor] = field(default_factory=OrderedDict)
+
+    def take(
+        self, table: LazyTable, query: tuple[Any, ...], start: int, stop: int, stream: Callable[[], Iterator[T]]
+    ) -> list[T]:
+        """Items ``[start, stop)`` of ``stream()``; the walk is kept for a read starting at ``stop - 1``."""
+        key = (id(table), query)
+        cursor = self.cursors.pop(key, None)
+        fresh = cursor is not None and cursor.table is table and cursor.version == table.version
+        if cursor is not None and fresh and cursor.position == start:
+            rest: Iterator[Any] = cursor.rest
+        else:
+            rest = islice(stream(), start, None)
+        taken = list(islice(rest, stop - start))
+        if len(taken) == stop - start:
+            # Pages overlap by one item (the look-ahead that tells whether there is a next page).
+            self.cursors[key] = _Cursor(table, table.version, stop - 1, chain(taken[-1:], rest))
+            while len(self.cursors) > self.limit:
+                self.cursors.popitem(last=False)
+        return taken
+
 
 class Finance:
     def __init__(self, state: ZohoState) -> None:
         self.state = state
+        self.cursors = ListCursors()
 
     def auth(
         self, request: Request, product: str, resource: Resource, operation: str
@@ -108,13 +155,21 @@ class Finance:
         if sort_column in (None, "created_time", "last_modified_time"):
             # Sandbox choice: without sort_column the order is creation order (cheap at any scale).
             order = "modified" if sort_column == "last_modified_time" else "id"
-            ids = table.iter_ids(order=order, descending=descending, modified_since=since)
+            query = (resource.kind, tuple(sorted((k, v) for k, v in params.multi_items() if k != "page")))
+
+            def ids() -> Iterator[str]:
+                return table.iter_ids(order=order, descending=descending, modified_since=since)
+
             if predicate is None:
-                records: Iterator[Record] = (r for r in (table.get(i) for i in islice(ids, start, stop)) if r)
+                taken = self.cursors.take(table, query, start, stop, ids)
+                records: Iterator[Record] = (r for r in (table.get(i) for i in taken) if r)
                 chunk = [list_row(resource, r) for r in records]
             else:
-                matches = (r for r in (table.get(i) for i in ids) if r is not None and predicate(r))
-                chunk = [list_row(resource, r) for r in islice(matches, start, stop)]
+
+                def matches() -> Iterator[Record]:
+                    return (r for r in (table.get(i) for i in ids()) if r is not None and predicate(r))
+
+                chunk = [list_row(resource, r) for r in self.cursors.take(table, query, start, stop, matches)]
         else:
             matched = [r for r in table.iter_records(modified_since=since) if predicate is None or predicate(r)]
             matched.sort(key=lambda r: str(r.get(sort_column, "")).casefold(), reverse=descending)

@@ -251,6 +251,10 @@ class _LoadLoop:
             finally:
                 # Intents of records never tried (the load stopped): nothing was sent for them.
                 self._clear_intents([source_id for source_id in marked if source_id not in attempted])
+            if not self.job.dry_run and self.batch_writer is None:
+                # Keys written in this chunk are in the state store now (the next chunk's key owners include them);
+                # holding them here would grow with the catalogue. Failed records keep theirs: no link stores them.
+                self.planned_keys = {k: v for k, v in self.planned_keys.items() if v in self.failed_now}
         self._flush_batch()
 
     def _mark_chunk(self, chunk: list[MappedRecord], links: dict[str, RecordLink]) -> list[str]:
@@ -451,7 +455,7 @@ class _LoadLoop:
             self._apply_actions(record, target_id)
             links[record.source_id] = self._record_write(record, target_id, payload_hash, created=False)
             self._count_outcome("updated")
-        self.resolved_now.add(record.source_id)
+        self._note_resolved(record.source_id)
 
     def _apply_actions(self, record: MappedRecord, target_id: str) -> None:
         """Actions (status changes) go after the write and before it is recorded: a failure leaves the intent,
@@ -510,7 +514,7 @@ class _LoadLoop:
                     planned.record, outcome.target_id, planned.payload_hash, created=False, with_echo=False
                 )
             self._count_outcome("created" if outcome.action == "created" else "updated")
-            self.resolved_now.add(planned.record.source_id)
+            self._note_resolved(planned.record.source_id)
 
     # -- effects -------------------------------------------------------------------------------------
 
@@ -574,6 +578,11 @@ class _LoadLoop:
             kind=kind,
             content_hash=(record.source_hash or content_hash(record.payload)) if kind == "content" else None,
         )
+
+    def _note_resolved(self, source_id: str) -> None:
+        # Only ids that were quarantined matter (quarantine_backlog): the set stays as small as the quarantine.
+        if source_id in self.quarantined_before:
+            self.resolved_now.add(source_id)
 
     def _resolve(self, record: MappedRecord) -> None:
         if record.source_id not in self.quarantined_before or record.source_id in self.resolved_now:

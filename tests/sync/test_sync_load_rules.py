@@ -13,10 +13,17 @@ import pytest
 from tests.sync.sync_test_support import customer, linked
 from zoho_cscart_sync.state import StateStore
 from zoho_cscart_sync.sync.hashing import content_hash
-from zoho_cscart_sync.sync.load import LoadJob, load_records, staged_mapped_records
+from zoho_cscart_sync.sync.load import WAITING_FOR_OPPOSITE, LoadJob, load_records, staged_mapped_records
 from zoho_cscart_sync.sync.records import MappedRecord, direction_sides
 from zoho_cscart_sync.sync.report import RunReport
-from zoho_cscart_sync.sync.writer import BatchUpsertWriter, RecordRejected, TargetWriter, UpsertItem, UpsertOutcome
+from zoho_cscart_sync.sync.writer import (
+    BatchUpsertWriter,
+    FindsCreatedRecords,
+    RecordRejected,
+    TargetWriter,
+    UpsertItem,
+    UpsertOutcome,
+)
 
 TENANT = "northwind_vendor"
 
@@ -335,3 +342,87 @@ def test_a_rejected_record_is_quarantined_as_content_with_its_source_hash(any_st
         "First_Name",
         "run-1",
     )
+
+
+class NamedTarget(MemoryTarget):
+    """A MemoryTarget that can recognise what a keyless create made: records named alike, without e-mail."""
+
+    def find_created(self, payload: Mapping[str, Any]) -> list[str]:
+        self.calls.append("find_created")
+        return [i for i, r in self.records.items() if r["lastname"] == payload["lastname"] and not r.get("email")]
+
+
+def _keyless(index: int) -> MappedRecord:
+    record = customer(index)
+    return dataclasses.replace(record, payload={**record.payload, "email": ""}, natural_keys={})
+
+
+def test_an_interrupted_keyless_create_adopts_the_one_unlinked_record_it_made(any_state: StateStore) -> None:
+    target = NamedTarget()
+    assert isinstance(target, FindsCreatedRecords) and not isinstance(MemoryTarget(), FindsCreatedRecords)
+    # Record 1 is linked already and named like record 2: only the unlinked look-alike is what the lost create made.
+    load_records([_keyless(1)], job=_job(), writer=target, state=any_state, report=RunReport(TENANT, "r"))
+    target.records["77"] = {**_keyless(2).payload}
+    target.records["1"]["lastname"] = _keyless(2).payload["lastname"]
+    any_state.mark_pending(TENANT, "customers", "zoho_to_cscart", _keyless(2).source_id, "r0", None)
+    target.calls.clear()
+
+    counts = load_records([_keyless(2)], job=_job(), writer=target, state=any_state, report=RunReport(TENANT, "r"))
+
+    assert target.calls == ["find_created", "update"]
+    assert (counts.created, counts.updated, counts.linked_existing, counts.failed) == (0, 1, 1, 0)
+    assert linked(any_state, TENANT, zoho_id=_keyless(2).source_id).cscart_id == "77"
+    assert any_state.list_pending(TENANT, "customers", "zoho_to_cscart") == []
+
+
+def test_an_interrupted_keyless_create_that_never_landed_is_sent_again(any_state: StateStore) -> None:
+    target = NamedTarget()
+    any_state.mark_pending(TENANT, "customers", "zoho_to_cscart", _keyless(3).source_id, "r0", None)
+    counts = load_records([_keyless(3)], job=_job(), writer=target, state=any_state, report=RunReport(TENANT, "r"))
+    assert target.calls == ["find_created", "create"] and counts.created == 1
+
+
+def test_two_unlinked_look_alikes_of_an_interrupted_keyless_create_go_to_an_operator(any_state: StateStore) -> None:
+    target = NamedTarget()
+    target.records["77"] = {**_keyless(4).payload}
+    target.records["78"] = {**_keyless(4).payload}
+    any_state.mark_pending(TENANT, "customers", "zoho_to_cscart", _keyless(4).source_id, "r0", None)
+    counts = load_records([_keyless(4)], job=_job(), writer=target, state=any_state, report=RunReport(TENANT, "r"))
+    assert target.calls == ["find_created"] and counts.failed == 1
+    [entry] = any_state.list_quarantine(TENANT, "customers", "zoho_to_cscart")
+    assert (entry.kind, entry.field) == ("content", "email")
+    assert "77, 78" in entry.reason
+
+
+def test_unlinked_keyless_records_wait_while_the_opposite_direction_has_an_interrupted_keyless_create(
+    any_state: StateStore,
+) -> None:
+    target = NamedTarget()
+    load_records([_keyless(5)], job=_job(), writer=target, state=any_state, report=RunReport(TENANT, "r"))
+    any_state.mark_pending(TENANT, "customers", "cscart_to_zoho", "9001", "r0", None)  # the other way, keyless
+    target.records["1"]["phone"] = "changed"  # record 5 is linked: its update is not what the other create made
+    changed_five = dataclasses.replace(_keyless(5), payload={**_keyless(5).payload, "phone": "+1 555 7777"})
+    target.calls.clear()
+
+    report = RunReport(TENANT, "r")
+    counts = load_records(
+        [changed_five, _keyless(6), customer(7)],
+        job=_job(run_id="run-2"),
+        writer=target,
+        state=any_state,
+        report=report,
+    )
+
+    # The linked keyless record is updated and the keyed one created; the unlinked keyless one waits, unsent.
+    assert target.calls == ["update", "find", "create"]
+    assert (counts.updated, counts.created, counts.waiting, counts.failed, counts.new_failures) == (1, 1, 1, 0, 0)
+    [entry] = any_state.list_quarantine(TENANT, "customers", "zoho_to_cscart")
+    assert (entry.source_id, entry.kind) == (_keyless(6).source_id, "waiting")
+    assert entry.reason.startswith(WAITING_FOR_OPPOSITE)
+    assert any_state.list_pending(TENANT, "customers", "zoho_to_cscart") == []  # nothing sent, no intent left
+
+    # Resolved on the other side: the record goes on the next run and leaves the quarantine.
+    any_state.clear_pending(TENANT, "customers", "cscart_to_zoho", "9001")
+    counts = load_records([_keyless(6)], job=_job(run_id="run-3"), writer=target, state=any_state, report=report)
+    assert counts.created == 1
+    assert any_state.list_quarantine(TENANT, "customers", "zoho_to_cscart") == []

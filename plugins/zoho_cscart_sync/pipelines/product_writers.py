@@ -178,6 +178,39 @@ class CsCartProductWriter:
         """The product as CS-Cart holds it now (conflict checks)."""
         return self.hook.get(PRODUCTS, target_id)
 
+    def find_created(self, payload: Mapping[str, Any]) -> list[str]:
+        """Products without SKU named exactly like ``payload`` in this tenant's scope (an interrupted create of a
+        product without SKU): name search (``q`` in names only), filtered exactly here."""
+        name = str(payload.get("product") or "")
+        if not name.strip():
+            return []
+        params: dict[str, Any] = {
+            **LEAN_PRODUCT_LIST,
+            "q": name,
+            "pname": "Y",
+            "pshort": "N",
+            "pfull": "N",
+            "pkeywords": "N",
+            "pcode_from_q": "N",
+            "match": "exact",
+        }
+        if self.company_id is not None:
+            params["company_id"] = self.company_id
+        found = [
+            str(row["product_id"])
+            for page in self.hook.pages(PRODUCTS, params=params, items_per_page=50)
+            for row in page
+            if str(row.get("product") or "") == name
+            and not str(row.get("product_code") or "").strip()
+            and (self.company_id is None or str(row.get("company_id") or "") == str(self.company_id))
+        ]
+        if self.keep_rows:
+            for product_id in found:  # as for an SKU match: the echo hash must know what the update keeps
+                row = self.hook.get(PRODUCTS, product_id)
+                if row is not None:
+                    self.adopted_rows[product_id] = row
+        return found
+
     def _lookup(self, code: str) -> list[tuple[str, str]]:
         matches: list[tuple[str, str]] = []
         params = {**LEAN_PRODUCT_LIST, "pcode": code.strip()}
@@ -286,6 +319,19 @@ class InventoryItemWriter:
     def read(self, target_id: str) -> dict[str, Any] | None:
         """The item as Inventory holds it now (conflict checks)."""
         return self.hook.inventory_get(ITEMS, target_id)
+
+    def find_created(self, payload: Mapping[str, Any]) -> list[str]:
+        """Items without SKU named exactly like ``payload`` (an interrupted create of an item without SKU);
+        Inventory's ``name`` filter ignores case, so the answer is filtered exactly here."""
+        name = str(payload.get("name") or "")
+        if not name.strip():
+            return []
+        return [
+            str(row["item_id"])
+            for page in self.hook.inventory_pages(ITEMS, params={"name": name, "per_page": 200})
+            for row in page
+            if str(row.get("name") or "") == name and not str(row.get("sku") or "").strip()
+        ]
 
     def _lookup(self, code: str) -> list[tuple[str, str]]:
         return [

@@ -12,6 +12,10 @@ For each mapped record, in order:
    and updated, so nothing is created twice. *Pending-write intents* for the creates of a chunk of records
    are stored in one transaction before any of them is sent. If the task is killed before a create's link is
    stored, the retry finds the intent and looks the record up by natural key before creating anything.
+   A record *without* natural key (a product without SKU) is looked up by the writer's ``find_created``
+   (its exact name, no key, not linked to anything); while such an interrupted create is unresolved, the
+   opposite direction holds back its own unlinked records without key (``waiting``), because one of them may
+   be the very record that create made, and copying it back would duplicate it.
 4. Every confirmed write is recorded in ONE state transaction (:meth:`StateStore.record_write`): the link,
    the hash of what was written, the *echo hash* (what the opposite direction will compute when it reads the
    write back, given by ``echo``), natural keys and flags, the intent cleared, the quarantine entry resolved.
@@ -46,7 +50,13 @@ from zoho_cscart_sync.sync.records import MappedRecord
 from zoho_cscart_sync.sync.report import DirectionCounts, RunReport
 from zoho_cscart_sync.sync.staging import StagedRef, StageWriter, StagingArea, read_staged_records
 from zoho_cscart_sync.sync.state_protocol import SyncStateStore
-from zoho_cscart_sync.sync.writer import BatchUpsertWriter, RecordRejected, TargetWriter, UpsertItem
+from zoho_cscart_sync.sync.writer import (
+    BatchUpsertWriter,
+    FindsCreatedRecords,
+    RecordRejected,
+    TargetWriter,
+    UpsertItem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +67,9 @@ LOAD_STAGE = "load"
 
 MAX_CONSECUTIVE_TRANSIENT = 5
 """Transient per-record failures in a row after which the target is taken to be down and the load stops."""
+
+WAITING_FOR_OPPOSITE = "waiting for the opposite direction"
+"""Reason prefix of a record held back while an interrupted keyless create of the other direction is open."""
 
 WriteStrategy = Literal["batch_upsert", "create_then_adopt", "find_then_create"]
 
@@ -220,8 +233,14 @@ class _LoadLoop:
         self.interrupted = {p.source_id for p in state.list_pending(job.tenant, job.entity, job.direction)}
         # Source ids with an intent stored now (interrupted ones, and those this run marked).
         self.pending = set(self.interrupted)
+        # An interrupted create without natural key in the opposite direction: its record may already exist on
+        # this direction's source side, unlinked; this direction must not copy it back before it is resolved.
+        self.opposite_keyless_interrupted = sum(
+            1 for p in state.list_pending(job.tenant, job.entity, self.sides.opposite.value) if not p.natural_key
+        )
         self.quarantined_before = set(state.quarantined_ids(job.tenant, job.entity, job.direction))
         self.failed_now: set[str] = set()
+        self.waiting_now: set[str] = set()  # held back (quarantined as waiting), not failed
         self.resolved_now: set[str] = set()
         # Natural keys this run has decided to create or adopt but whose link is not stored yet (a dry run
         # stores nothing; a batch upsert stores links when the batch is flushed): source id by key.
@@ -292,7 +311,7 @@ class _LoadLoop:
         return self.state.find_links_by_natural_keys(self.job.tenant, self.job.entity, key_kind, values)
 
     def quarantine_backlog(self) -> set[str]:
-        return (self.quarantined_before - self.resolved_now) | self.failed_now
+        return (self.quarantined_before - self.resolved_now) | self.failed_now | self.waiting_now
 
     def _links_for(self, chunk: list[MappedRecord]) -> dict[str, RecordLink]:
         ids = [record.source_id for record in chunk]
@@ -354,17 +373,20 @@ class _LoadLoop:
     def _create_or_adopt(self, record: MappedRecord, payload_hash: str, links: dict[str, RecordLink]) -> None:
         key_kind = self.job.match_key
         key_value = record.natural_keys.get(key_kind) if key_kind else None
+        target_id: str | None = None
         if not key_kind or not key_value:
             if record.source_id in self.interrupted:
-                # The earlier create may or may not have reached the target and nothing identifies the
-                # record there: creating again could duplicate it, so an operator has to decide.
-                raise RecordRejected(
-                    "an earlier create of this record was interrupted and it has no "
-                    f"{key_kind or 'natural key'} to look it up in the target; check the target by hand, "
-                    "then link or resolve it",
-                    field=key_kind,
+                target_id = self._find_created(record, key_kind)
+            elif self.opposite_keyless_interrupted:
+                self._hold_back(
+                    record,
+                    f"{WAITING_FOR_OPPOSITE}: {self.opposite_keyless_interrupted} create(s) without "
+                    f"{key_kind or 'natural key'} of the opposite direction were interrupted, and this unlinked "
+                    "record may be what one of them made; it waits until they are resolved",
+                    key_kind,
                 )
-            self._write(record, payload_hash, None, natural_key=None, links=links)
+                return
+            self._write(record, payload_hash, target_id, natural_key=None, links=links)
             return
         normalised = _normalised_key(key_kind, key_value)
         claimed_by = self.planned_keys.get(normalised)
@@ -374,7 +396,7 @@ class _LoadLoop:
                 field=key_kind,
             )
         owner = self._key_owner(record, key_kind, key_value)
-        target_id: str | None = getattr(owner, self.sides.target_id_field) if owner is not None else None
+        target_id = getattr(owner, self.sides.target_id_field) if owner is not None else None
         if target_id is None and self._looks_before_create(record):
             self._count_call("find")
             target_id = self.writer.find_by_natural_key(key_kind, key_value)
@@ -383,6 +405,54 @@ class _LoadLoop:
         # The key owners were read once per chunk: keys this run claims are tracked here.
         self.planned_keys[normalised] = record.source_id
         self._write(record, payload_hash, target_id, natural_key=key_value, links=links)
+
+    def _find_created(self, record: MappedRecord, key_kind: str | None) -> str | None:
+        """The target record an interrupted create of this keyless record made, if it made one."""
+        if self.job.dry_run:
+            return None
+        if not isinstance(self.writer, FindsCreatedRecords):
+            # Nothing identifies the record in the target: creating again could duplicate it.
+            raise RecordRejected(
+                "an earlier create of this record was interrupted and it has no "
+                f"{key_kind or 'natural key'} to look it up in the target; check the target by hand, "
+                "then link or resolve it",
+                field=key_kind,
+            )
+        self._count_call("find")
+        found = self.writer.find_created(record.payload)
+        taken = self.state.get_links(self.job.tenant, self.job.entity, **{f"{self.sides.target_id_field}s": found})
+        unlinked = [target_id for target_id in found if target_id not in taken]
+        if len(unlinked) > 1:
+            raise RecordRejected(
+                f"an earlier create of this record was interrupted and {len(unlinked)} unlinked records in the "
+                f"target ({', '.join(sorted(unlinked))}) look like it, none with a {key_kind or 'natural key'}; "
+                "link one by hand",
+                field=key_kind,
+            )
+        if unlinked:
+            self.counts.linked_existing += 1
+            return unlinked[0]
+        return None  # the create never landed: it is sent again
+
+    def _hold_back(self, record: MappedRecord, reason: str, field: str | None) -> None:
+        """Park a record as ``waiting`` (not a failure): nothing is sent, and it is tried again next run."""
+        self.counts.waiting += 1
+        self.waiting_now.add(record.source_id)
+        self._clear_intents([record.source_id])
+        log.warning("%s: record %s waits: %s", self.job.context, record.source_id, reason)
+        if self.job.dry_run:
+            return
+        self.state.quarantine(
+            self.job.tenant,
+            self.job.entity,
+            self.job.direction,
+            record.source_id,
+            reason=reason,
+            stage=LOAD_STAGE,
+            run_id=self.job.run_id,
+            field=field,
+            kind="waiting",
+        )
 
     def _looks_before_create(self, record: MappedRecord) -> bool:
         if self.job.dry_run:

@@ -46,6 +46,18 @@ class TargetWriter(Protocol):
         ...
 
 
+@runtime_checkable
+class FindsCreatedRecords(Protocol):
+    """A writer that can recognise, without a natural key, the record an interrupted create may have made."""
+
+    def find_created(self, payload: Mapping[str, Any]) -> list[str]:
+        """Ids of target records a create of ``payload`` would have made: the same identifying content (e.g. the
+        exact name) and no natural key of their own. The load loop drops those already linked to another record
+        and adopts the one left; several left are for an operator. Used only for an interrupted create of a
+        record without natural key, so it may cost a list call."""
+        ...
+
+
 @dataclass(frozen=True)
 class UpsertItem:
     """One record of a batch upsert; ``target_id`` is set when the link is already known."""

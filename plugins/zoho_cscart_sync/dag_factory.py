@@ -174,7 +174,7 @@ def build_entity_dag(tenant: TenantConfig, spec: PipelineSpec, tenants_dir: Path
     # parse, together ~60 % of the parse time with 1,000 tenants (bench/parse_time.py). The defaults are
     # constants validated by tests/dags/test_factory.py; trigger-time conf and every task's params are still
     # validated by Airflow (process_params merges the DAG's params at run time).
-    object.__setattr__(dag, "params", ParamsDict(run_params(directions)))
+    object.__setattr__(dag, "params", ParamsDict(run_params(directions, spec.options)))
     return dag
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from zoho_cscart_sync.directions import CONFIGURED, DIRECTIONS
@@ -10,9 +12,51 @@ DIRECTION_CHOICES: tuple[str, ...] = (CONFIGURED, *DIRECTIONS)
 """Every value the ``direction`` parameter can take; a DAG offers the subset its tenant enables."""
 
 
-def run_params(directions: tuple[str, ...]) -> dict[str, Any]:
-    """The Params of one tenant x entity DAG. Scheduled runs and backfills use the defaults."""
+@dataclass(frozen=True)
+class RunOption:
+    """A boolean trigger parameter only some entities offer (declared by ``PipelineSpec.options``)."""
+
+    name: str
+    title: str
+    description: str
+    narrows_run: bool
+    """The run moves only part of each record: it never advances the watermark, so the next full run still
+    reads (and syncs everything else of) the records of its window."""
+
+
+RUN_OPTIONS: dict[str, RunOption] = {
+    option.name: option
+    for option in (
+        RunOption(
+            "stock_only",
+            "Stock only",
+            "Move only stock levels (like the add-ons' \"Sync stock\"): from the tenant's stock master to the other "
+            "side, for the records of the window (or record_ids, or all on full refresh); nothing else of a product "
+            "is created or changed, and the watermark stays where it is.",
+            narrows_run=True,
+        ),
+    )
+}
+"""The closed registry of entity-specific run options."""
+
+
+def narrows_run(options: Mapping[str, Any]) -> bool:
+    """True when an option that moves only part of each record is on (see :attr:`RunOption.narrows_run`)."""
+    return any(RUN_OPTIONS[name].narrows_run and bool(value) for name, value in options.items() if name in RUN_OPTIONS)
+
+
+def run_params(directions: tuple[str, ...], options: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The Params of one tenant x entity DAG. Scheduled runs and backfills use the defaults; ``options`` are
+    the entity's extra switches from :data:`RUN_OPTIONS`."""
     from airflow.sdk import Param
+
+    unknown = [name for name in options if name not in RUN_OPTIONS]
+    if unknown:
+        raise ValueError(f"unknown run option(s) {unknown}; known: {sorted(RUN_OPTIONS)}")
+    extra = {
+        name: Param(False, type="boolean", title=RUN_OPTIONS[name].title, description=RUN_OPTIONS[name].description)
+        for name in options
+    }
 
     direction_choices = [CONFIGURED, *directions] if len(directions) > 1 else [CONFIGURED]
     return {
@@ -62,4 +106,5 @@ def run_params(directions: tuple[str, ...]) -> dict[str, Any]:
             description="Sync just these records (source-system ids, one per line), like the per-row "
             "Sync/Import buttons of the store add-ons. The time window is ignored.",
         ),
+        **extra,
     }

@@ -29,6 +29,8 @@ class PipelineSpec:
     implementation: str  # "package.module:attribute" resolved only inside tasks
     directions: tuple[str, ...]
     summaries: Mapping[str, str] = field(default_factory=dict)  # direction -> one line for doc_md
+    options: tuple[str, ...] = ()
+    """Entity-specific trigger switches, names from :data:`zoho_cscart_sync.params.RUN_OPTIONS`."""
 
     def load(self) -> EntityPipeline:
         """Import the implementation (task time only)."""
@@ -58,10 +60,23 @@ class RunContext:
     run_id: str
     dry_run: bool
     tenants_dir: Path
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Values of the entity's run options (``stock_only``...), as the plan task resolved them."""
 
     @property
     def full_refresh(self) -> bool:
         return self.window.since is None and not self.window.record_ids
+
+    @property
+    def advances_watermark(self) -> bool:
+        """A windowed run that moved whole records; a record_ids run or a narrowed one (stock only) does not."""
+        from zoho_cscart_sync.params import narrows_run
+
+        return self.window.advances_watermark and not narrows_run(self.options)
+
+    def option(self, name: str) -> bool:
+        """Whether the run option ``name`` is on for this run."""
+        return bool(self.options.get(name))
 
 
 @runtime_checkable
@@ -104,5 +119,6 @@ PIPELINES: dict[str, PipelineSpec] = {
             Direction.CSCART_TO_ZOHO.value: "new and changed CS-Cart products become Zoho Inventory items (matched "
             "by SKU); a push bigger than one run's call budget continues run after run",
         },
+        options=("stock_only",),
     ),
 }

@@ -94,7 +94,11 @@ def plan_run(
             window.since.isoformat() if window.since else "-inf",
             window.until.isoformat(),
         )
-    return {"run_id": dag_run.run_id, "dry_run": bool(params.get("dry_run")), "windows": windows}
+    from zoho_cscart_sync.pipeline import PIPELINES
+
+    spec = PIPELINES.get(entity)
+    options = {name: bool(params.get(name)) for name in (spec.options if spec is not None else ())}
+    return {"run_id": dag_run.run_id, "dry_run": bool(params.get("dry_run")), "windows": windows, "options": options}
 
 
 def check_tenant_mappings(tenant: TenantConfig, tenants_dir: Path) -> None:
@@ -132,6 +136,7 @@ def _context_for(
         run_id=str(plan["run_id"]),
         dry_run=bool(plan["dry_run"]),
         tenants_dir=Path(tenants_dir),
+        options=dict(plan.get("options") or {}),
     )
 
 
@@ -195,11 +200,14 @@ def report_run(
     }
     failed: list[str] = []
     new_failures: list[tuple[str, int, list[dict[str, Any]]]] = []
+    contexts: dict[str, RunContext] = {}
+    loads: dict[str, Any] = {}
     for direction in directions:
         if direction not in plan["windows"]:
             continue
         loaded = ti.xcom_pull(task_ids=f"{direction}.load")
         ctx = _context_for(tenant, entity, direction, plan, tenants_dir)
+        contexts[direction], loads[direction] = ctx, loaded
         succeeded = bool(loaded) and not loaded.get("failed_run")
         implementation.finish(ctx, loaded, succeeded=succeeded)
         if not succeeded:
@@ -219,8 +227,15 @@ def report_run(
             new_failures.append((direction, count, samples))
         # A direction that deferred records to later runs (call budget spent) keeps its watermark: its backlog
         # (kit/runner.py) makes the next runs read from where this one began.
-        if not ctx.dry_run and ctx.window.advances_watermark and not loaded.get("backlog"):
+        if not ctx.dry_run and ctx.advances_watermark and not loaded.get("backlog"):
             store.advance_watermark(tenant_id, entity, direction, ctx.window.until, ctx.run_id)
+    # Dashboard counts (kit pipelines that declare them): once per run, after every direction finished.
+    counts_of = getattr(implementation, "counts", None)
+    if counts_of is not None:
+        extracts = {direction: ti.xcom_pull(task_ids=f"{direction}.extract") for direction in contexts}
+        counts = counts_of(contexts, extracts, loads)
+        if counts is not None:
+            summary["counts"] = counts
     log.info("run report\n%s", format_run_report(summary))
     problems: list[str] = []
     if failed:

@@ -97,8 +97,10 @@ class CustomersDags:
         ``full_refresh`` run would silently be a full refresh too).
         """
         from zoho_cscart_sync.params import run_params
+        from zoho_cscart_sync.pipeline import PIPELINES
 
-        defaults = {name: param.value for name, param in run_params(("zoho_to_cscart", "cscart_to_zoho")).items()}
+        every = run_params(("zoho_to_cscart", "cscart_to_zoho"), PIPELINES[self.entity].options)
+        defaults = {name: param.value for name, param in every.items()}
         return self.dag(tenant).test(run_conf={**defaults, **conf})
 
     def store(self) -> Any:

@@ -76,16 +76,22 @@ class _StreamReader:
 def extract(run: EntityRun) -> dict[str, Any]:
     window = run.ctx.window
     by_id = window.mode is WindowMode.RECORDS
-    empty_window = window.since is not None and window.since >= window.until
+    idle = run.quirks.idle_reason()
+    if idle is not None:
+        log.info("%s: nothing to read: %s", run.label, idle)
+        by_id = False
+    empty_window = idle is not None or (window.since is not None and window.since >= window.until)
     reader = _StreamReader(run)
     retry_ids: list[str] = []
-    if not by_id:
+    if not by_id and idle is None and run.quirks.writes_records():
         # Content failures wait for their source to change; everything else is tried again now.
         for target in run.targets():
             entries = run.store.open_quarantine(run.tenant_id, run.namespace(target), run.direction.value)
             retry_ids.extend(i for i, entry in entries.items() if entry.kind != "content" and i not in retry_ids)
     refs: dict[str, StagedRef] = {}
     fetched_prerequisites = 0
+    # A window open at the start reads every record of each stream: their number is the source's total then.
+    read_in_full: dict[str, int] | None = None
     with ExitStack() as stack:
         writers = {
             stream.name: stack.enter_context(run.staging.open_stage(f"{run.direction.value}.{stream.name}"))
@@ -106,6 +112,8 @@ def extract(run: EntityRun) -> dict[str, Any]:
         elif not empty_window:
             for stream in reader.streams:
                 writers[stream.name].write_many(reader.keep(stream, sources[stream.name].pages(window)))
+            if window.since is None:
+                read_in_full = {name: len(ids) for name, ids in reader.staged.items()}
         if retry_ids:
             by_ids(retry_ids)
         # Prerequisites at any depth: fetch what is required and neither staged nor linked, until none is.
@@ -145,8 +153,13 @@ def extract(run: EntityRun) -> dict[str, Any]:
         fetched_prerequisites,
         len(retry_ids),
     )
+    listed = {name: getattr(source, "total_items", None) for name, source in sources.items()}
     return {
         "streams": refs,
+        "source_totals": {
+            "listed": {name: total for name, total in listed.items() if total is not None},
+            "read_in_full": read_in_full,
+        },
         "deleted": deleted_ref,
         "extras": run.quirks.extract_extras(),
         "prerequisites_fetched": fetched_prerequisites,

@@ -113,7 +113,7 @@ def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str
     extra: dict[str, int] = {"conflicts": 0, "deactivated": 0}
     ref: StagedRef = mapped["mapped"]
     first_pass: _TargetPass | None = None
-    for target in run.targets():
+    for target in run.targets() if run.quirks.writes_records() else ():
         budget = call_budget(run, target)
         budget_spent = None
         if budget is not None and not run.ctx.dry_run:

@@ -26,6 +26,16 @@ class EntityQuirks:
         self.counters: Counter[str] = Counter()
         """Entity-specific report counters (explained in the README's report legend)."""
 
+    # -- run scope -------------------------------------------------------------------------------------
+    def idle_reason(self) -> str | None:
+        """Why this direction has nothing to move in this run (it then reads nothing); None: it has work."""
+        return None
+
+    def writes_records(self) -> bool:
+        """False for a run that writes no record through the load loop, only what :meth:`after_load` does
+        (products' stock-only runs); the watermark stays (``RunOption.narrows_run``)."""
+        return True
+
     # -- extract ---------------------------------------------------------------------------------------
     def extract_extras(self) -> dict[str, StagedRef | None]:
         """Extra staged inputs the map stage needs besides the streams (e.g. who ever ordered)."""

@@ -116,6 +116,54 @@ class SpecPipeline:
         if succeeded:
             _settle_backlog(run, loaded)
 
+    def counts(
+        self,
+        contexts: Mapping[str, RunContext],
+        extracted: Mapping[str, StageResult | None],
+        loaded: Mapping[str, StageResult | None],
+    ) -> dict[str, Any] | None:
+        """The entity's dashboard counts after the run (``kit/counts.py``), stored with the run unless it is a dry
+        run; None when the entity declares none. Called once by the report task, after every direction finished."""
+        declared = self.spec.counts
+        if declared is None or not contexts:
+            return None
+        from zoho_cscart_sync.directions import Direction
+        from zoho_cscart_sync.hooks.config import ConnectionConfigError
+        from zoho_cscart_sync.http.errors import ApiError
+        from zoho_cscart_sync.kit.counts import DirectionOutcome, counts_summary, entity_counts
+
+        ctx = next(iter(contexts.values()))
+        run = self.run_for(ctx)
+        stream = self.spec.direction(Direction.CSCART_TO_ZOHO).stream(declared.cscart_stream)
+
+        def count_cscart() -> int | None:
+            from zoho_cscart_sync.kit.sources import CsCartSource
+
+            try:
+                return CsCartSource(run.cscart, stream, ctx.tenant.company_id).count()
+            except (ApiError, ConnectionConfigError) as exc:
+                # The counts describe the sync; a CS-Cart outage must not hide the run's own report.
+                log.warning("%s %s: CS-Cart total not read: %s", run.tenant_id, run.entity, exc)
+                return None
+
+        outcomes = {
+            direction: DirectionOutcome(context.window, extracted.get(direction), loaded.get(direction))
+            for direction, context in contexts.items()
+        }
+        counts = entity_counts(
+            declared,
+            tenant=run.tenant_id,
+            entity=run.entity,
+            run_id=ctx.run_id,
+            dry_run=ctx.dry_run,
+            outcomes=outcomes,
+            store=run.store,
+            count_cscart=count_cscart,
+        )
+        if not ctx.dry_run:
+            run.store.save_run_counts(run.tenant_id, run.entity, ctx.run_id, counts)
+        return counts_summary(counts, run.api_calls())
+
 
 def _backlog(run: EntityRun, row: Mapping[str, Any]) -> dict[str, Any] | None:
     """Progress of a push bigger than one run's call budget: done / total, and an ETA at this run's pace."""
@@ -145,8 +193,8 @@ def _hours_between_runs(run: EntityRun) -> float:
 def _settle_backlog(run: EntityRun, loaded: Mapping[str, Any]) -> None:
     """Record where a run that deferred records began (the next runs read from there); clear it when done."""
     window = run.ctx.window
-    if not window.advances_watermark:
-        return  # a record_ids run says nothing about the rest of the backlog
+    if not run.ctx.advances_watermark:
+        return  # a record_ids or stock-only run says nothing about the rest of the backlog
     backlog = loaded.get("backlog")
     direction = run.direction.value
     if backlog:

@@ -10,6 +10,9 @@ three places and pushed as Inventory *quantity adjustments* (Inventory never tak
 3. every product, in the periodic full reconciliation (``stock_reconcile_hours``, default 24; its own
    watermark, entity ``products_stock``, dated by the run's window, never by the clock).
 
+With stock master Zoho, stock moves the other way only: with every item write (the mapping's ``amount``), and in
+*stock-only* runs (the ``stock_only`` trigger param) by :func:`push_cscart_stock`, which sets ``amount`` alone.
+
 For 1 and 2 the Inventory stock of each linked goods item is read (one call each, few per hour); the
 reconciliation reads the whole item list (200 a call) instead. The difference becomes one line of an
 adjustment (100 lines a call), dated the window's end. An adjustment whose answer is lost is not retried: the
@@ -26,6 +29,8 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from zoho_cscart_sync.http.errors import AmbiguousWriteError, FatalApiError, RetryableApiError
+from zoho_cscart_sync.pipelines.product_writers import LEAN_PRODUCT_LIST
+from zoho_cscart_sync.sync.records import MappedRecord
 from zoho_cscart_sync.sync.staging import StagedRef, read_staged_records
 
 if TYPE_CHECKING:
@@ -52,7 +57,7 @@ def reconciliation_due(run: EntityRun, every_hours: int) -> bool:
 
 def stage_stock_candidates(run: EntityRun, *, full: bool) -> StagedRef:
     """Stage ``{product_id, amount, tracking}`` of every product whose stock may have moved in the window."""
-    lean = {"get_features": 0, "get_additional": 0, "get_icon": 0, "get_detailed": 0}
+    lean = LEAN_PRODUCT_LIST
     with run.staging.open_stage(f"{run.direction.value}.stock") as out:
         if full:
             for page in run.cscart.pages("products", params=lean, items_per_page=200):
@@ -112,6 +117,47 @@ def push_stock(
         run.store.advance_watermark(
             run.tenant_id, STOCK_ENTITY, run.direction.value, run.ctx.window.until, run.ctx.run_id
         )
+    return counts
+
+
+def push_cscart_stock(run: EntityRun, records: Iterable[MappedRecord], *, namespace: str) -> dict[str, int]:
+    """Set CS-Cart's ``amount`` of linked goods products to Inventory's stock (stock master Zoho, stock-only
+    runs): CS-Cart's current amounts are read 200 products a call (``pid``), and only a product whose amount
+    differs is written, with ``amount`` alone. Re-running it writes nothing; nothing else of a product changes."""
+    counts = {"stock_adjusted": 0, "stock_failed": 0}
+    rows = iter(records)
+    while chunk := list(islice(rows, LINK_BATCH)):
+        wanted = {
+            record.source_id: _whole(record.payload.get("amount"))
+            for record in chunk
+            if not record.skip_reason and record.payload.get("tracking") != "D"
+        }
+        links = run.store.get_links(run.tenant_id, namespace, zoho_ids=[i for i, v in wanted.items() if v is not None])
+        by_product = {
+            link.cscart_id: wanted[zoho_id]
+            for zoho_id, link in links.items()
+            if link.cscart_id and link.deleted_at is None
+        }
+        if not by_product:
+            continue  # not in CS-Cart yet: a stock-only run creates nothing
+        current: dict[str, int | None] = {}
+        params = {**LEAN_PRODUCT_LIST, "pid": ",".join(by_product)}
+        for page in run.cscart.pages("products", params=params, items_per_page=LINK_BATCH):
+            current.update((str(row["product_id"]), _whole(row.get("amount"))) for row in page)
+        for product_id, amount in by_product.items():
+            if product_id not in current or current[product_id] == amount:
+                continue  # out of this tenant's sight (deleted, another vendor's), or already right
+            if run.ctx.dry_run:
+                counts["stock_adjusted"] += 1
+                continue
+            try:
+                run.cscart.update("products", product_id, {"amount": amount})
+            except (AmbiguousWriteError, RetryableApiError, FatalApiError) as exc:
+                # The next stock run compares again with what CS-Cart holds: nothing is set twice.
+                log.warning("%s: stock of CS-Cart product %s not set (%s)", run.label, product_id, exc)
+                counts["stock_failed"] += 1
+                continue
+            counts["stock_adjusted"] += 1
     return counts
 
 

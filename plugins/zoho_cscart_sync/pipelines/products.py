@@ -35,11 +35,19 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from zoho_cscart_sync.directions import Direction
+from zoho_cscart_sync.directions import SYSTEM_LABELS, Direction
 from zoho_cscart_sync.kit.quirks import EntityQuirks
 from zoho_cscart_sync.kit.runner import SpecPipeline
-from zoho_cscart_sync.kit.spec import DirectionSpec, EntitySettings, EntitySpec, StreamSpec, TargetSpec
+from zoho_cscart_sync.kit.spec import (
+    CountsSpec,
+    DirectionSpec,
+    EntitySettings,
+    EntitySpec,
+    StreamSpec,
+    TargetSpec,
+)
 from zoho_cscart_sync.pipelines.product_stock import (
+    push_cscart_stock,
     push_stock,
     reconciliation_due,
     stage_stock_candidates,
@@ -50,6 +58,8 @@ from zoho_cscart_sync.sync.staging import StagedRef, read_staged_records
 from zoho_cscart_sync.windows import WindowMode
 
 ENTITY = "products"
+STOCK_ONLY = "stock_only"
+"""The run option of "Sync stock" runs (``zoho_cscart_sync.params.RUN_OPTIONS``)."""
 STOCK_ORDERS = "stock_of_orders"
 STOCK_ALL = "stock_of_all_products"
 ITEM_GROUP_FLAG = "item_group"
@@ -73,6 +83,8 @@ PRODUCTS = EntitySpec(
     entity=ENTITY,
     settings_model=ProductsSettings,
     quirks="zoho_cscart_sync.pipelines.products:ProductsQuirks",
+    # Dashboard: CS-Cart products in the tenant's scope, and Zoho Inventory items (counted at full reads).
+    counts=CountsSpec(cscart_stream="products", zoho_streams=("items",)),
     directions=(
         DirectionSpec(
             direction=Direction.ZOHO_TO_CSCART,
@@ -198,6 +210,20 @@ class ProductsQuirks(EntityQuirks):
         """This run's direction sends CS-Cart's stock to Inventory (stock master CS-Cart)."""
         return self.run.direction is Direction.CSCART_TO_ZOHO and self.settings.stock_master == "cscart"
 
+    @property
+    def stock_only(self) -> bool:
+        """A "Sync stock" run (trigger param ``stock_only``): only stock moves, from the master to the other side."""
+        return self.run.ctx.option(STOCK_ONLY)
+
+    def idle_reason(self) -> str | None:
+        master = self.settings.stock_master
+        if self.stock_only and self.run.direction.source != master:
+            return f"stock only, and {SYSTEM_LABELS[master]} is the stock master: no stock moves this way"
+        return None
+
+    def writes_records(self) -> bool:
+        return not self.stock_only
+
     def create_only_fields(self, target: TargetSpec) -> frozenset[str]:
         if target.system == "zoho_inventory":
             return frozenset({"initial_stock"})  # an item's stock moves by adjustments only
@@ -212,6 +238,9 @@ class ProductsQuirks(EntityQuirks):
         return {STOCK_ALL if full else STOCK_ORDERS: stage_stock_candidates(self.run, full=full)}
 
     def after_load(self, mapped: Mapping[str, Any]) -> dict[str, int]:
+        records = (MappedRecord.from_staged(item["record"]) for item in read_staged_records(mapped["mapped"]))
+        if self.stock_only and self.run.direction is Direction.ZOHO_TO_CSCART and self.settings.stock_master == "zoho":
+            return push_cscart_stock(self.run, records, namespace=ENTITY)
         if not self.pushes_stock:
             return {}
         extras = mapped.get("extras") or {}
@@ -222,7 +251,7 @@ class ProductsQuirks(EntityQuirks):
                 "amount": record.payload.get("initial_stock"),
                 "tracking": "D" if record.payload.get("product_type") == "service" else "B",
             }
-            for record in (MappedRecord.from_staged(item["record"]) for item in read_staged_records(mapped["mapped"]))
+            for record in records
         )
         candidates = chain(edited, staged_candidates(extras.get(STOCK_ALL) or extras.get(STOCK_ORDERS)))
         return push_stock(self.run, candidates, full=full, namespace=ENTITY)

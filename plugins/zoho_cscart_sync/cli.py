@@ -5,6 +5,7 @@
     python -m zoho_cscart_sync.cli revoke --tenant acme_store --yes          # disconnect
     python -m zoho_cscart_sync.cli reconnect --tenant acme_store --code 1000.xxx --output conn.json
     python -m zoho_cscart_sync.cli pools --tenants-dir include/tenants > pools.json
+    python -m zoho_cscart_sync.cli counts --tenant acme_store --entity products [--history 24] [--json]
 
 Nothing here prints a secret: token-status shows expiry, API domain and mint count only; reconnect writes
 the new refresh token into a 0600 file for ``airflow connections import --overwrite`` instead of printing it.
@@ -135,6 +136,89 @@ def cmd_pools(args: argparse.Namespace) -> int:
     return 0
 
 
+COUNT_LABELS = {
+    "cscart_total": "CS-Cart total",
+    "synced": "synced to Zoho",
+    "not_synced": "not synced",
+    "zoho_total": "Zoho total",
+    "not_in_cscart": "not in CS-Cart",
+    "already_imported": "already imported",
+}
+"""The dashboard tiles as the seeds name them (definitions: README "Dashboard counts")."""
+
+
+def cmd_counts(args: argparse.Namespace) -> int:
+    """Print the dashboard counts the latest run(s) stored; reads the state store only (no API call)."""
+    import logging
+
+    from zoho_cscart_sync.state import StateStore
+    from zoho_cscart_sync.state.store import resolve_default_url
+
+    # Airflow's logging writes to stdout, which is this command's output (--json): say where the store is on stderr.
+    state_log = logging.getLogger("zoho_cscart_sync.state")
+    level = state_log.level
+    state_log.setLevel(logging.WARNING)
+    try:
+        if args.state_url:
+            store = StateStore.from_url(args.state_url)
+        else:
+            url, schema = resolve_default_url()
+            store = StateStore.from_url(url, schema=schema)
+        _echo(f"state store: {store.describe()}", error=True)
+        with store:
+            runs = store.list_run_counts(args.tenant, args.entity, limit=args.history)
+    finally:
+        state_log.setLevel(level)
+    if not runs:
+        _echo(
+            f"no counts stored yet for tenant {args.tenant}, {args.entity}: the report task of every sync run "
+            "stores them (dry runs excepted); make a run first",
+            error=True,
+        )
+        return 1
+    if args.json:
+        _print(
+            [{"run_id": run.run_id, "recorded_at": run.recorded_at.isoformat(), **_count_values(run)} for run in runs]
+        )
+        return 0
+    for index, run in enumerate(runs):
+        if index:
+            _echo("")
+        _echo(f"tenant {run.tenant}, {run.entity}: run {run.run_id}, stored {run.recorded_at.isoformat()}")
+        values = _count_values(run)
+        for name, label in COUNT_LABELS.items():
+            value = values[name]
+            line = f"  {label:<17} {value:>10,}" if value is not None else f"  {label:<17} {'unknown':>10}"
+            if name == "zoho_total":
+                line += "  " + _zoho_basis(run.run_id, values)
+            _echo(line)
+    return 0
+
+
+def _count_values(run: Any) -> dict[str, Any]:
+    counts = run.counts
+    values: dict[str, Any] = {name: getattr(counts, name) for name in COUNT_LABELS}
+    values["zoho_counted_run_id"] = counts.zoho_counted_run_id
+    values["zoho_counted_at"] = counts.zoho_counted_at.isoformat() if counts.zoho_counted_at else None
+    return values
+
+
+def _zoho_basis(run_id: str, values: dict[str, Any]) -> str:
+    """Which full read of Zoho the Zoho total rests on (Zoho lists return no totals: README)."""
+    if values["zoho_total"] is None:
+        return "(Zoho never read in full: run once with full_refresh)"
+    if values["zoho_counted_run_id"] == run_id:
+        return "(counted in this run)"
+    return f"(as of run {values['zoho_counted_run_id']}, {values['zoho_counted_at']}, plus this sync's creates since)"
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per operation)."""
     parser = argparse.ArgumentParser(prog="python -m zoho_cscart_sync.cli", description=__doc__.split("\n")[0])
@@ -162,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     pools.add_argument("--tenants-dir", default=str(DEFAULT_TENANTS_DIR))
     pools.add_argument("--zoho-slots", type=int, default=1)
     pools.add_argument("--cscart-slots", type=int, default=1)
+    counts = sub.add_parser("counts", help="dashboard counts of the latest run(s), from the state store only")
+    counts.set_defaults(handler=cmd_counts)
+    counts.add_argument("--tenant", required=True, help="tenant id")
+    counts.add_argument("--entity", default="products", help="entity (default: products)")
+    counts.add_argument("--history", type=_at_least_one, default=1, help="how many of the latest runs (default: 1)")
+    counts.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    counts.add_argument("--state-url", help="state database URL (default: Connection zoho_cscart_state, else SQLite)")
     return parser
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -185,27 +185,50 @@ class CsCartHook(HttpHook):
 
     # ------------------------------------------------------------------ reads
     def pages(
-        self, entity: str, *, params: Mapping[str, Any] | None = None, items_per_page: int = 100
+        self,
+        entity: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        items_per_page: int = 100,
+        on_total: Callable[[int], None] | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``GET /api/<entity>`` (``users`` needs ``user_type`` in params on 4.20).
 
-        Stops correctly on entities that repeat their last page for an out-of-range page number.
+        Stops correctly on entities that repeat their last page for an out-of-range page number. ``on_total``
+        receives the first page's ``params.total_items`` (the size of the whole filtered list), so a reader that
+        stops after one page still learns it without a call of its own.
         """
-        query = dict(params or {})
-        if self.is_vendor and entity in VENDOR_SCOPED_ENTITIES:
-            requested = query.get("company_id")
-            if requested not in (None, "") and str(requested) != str(self.company_id):
-                raise self._scope_error(entity, f"cannot list company_id {requested}")
-            query["company_id"] = self.company_id
+        query = self._scoped_list_params(entity, params)
 
         def fetch(page_params: dict[str, Any]) -> Any:
-            return self._call("GET", entity, params=page_params).body
+            body = self._call("GET", entity, params=page_params).body
+            if on_total is not None and page_params.get("page") == 1:
+                total = _total_items(body)
+                if total is not None:
+                    on_total(total)
+            return body
 
         list_key = entity.rsplit("/", 1)[-1]
         for page in pagination.cscart_pages(fetch, query, list_key=list_key, items_per_page=items_per_page):
             for row in page:
                 self._check_owner(entity, row)
             yield page
+
+    def count(self, entity: str, *, params: Mapping[str, Any] | None = None) -> int | None:
+        """How many records ``GET /api/<entity>`` lists with ``params`` (a vendor: its own company's), in one call
+        of one row (``params.total_items``); None when the answer carries no total."""
+        query = {**self._scoped_list_params(entity, params), "page": 1, "items_per_page": 1}
+        return _total_items(self._call("GET", entity, params=query).body)
+
+    def _scoped_list_params(self, entity: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """List parameters with a vendor tenant's ``company_id`` forced on the entities vendors own."""
+        query = dict(params or {})
+        if self.is_vendor and entity in VENDOR_SCOPED_ENTITIES:
+            requested = query.get("company_id")
+            if requested not in (None, "") and str(requested) != str(self.company_id):
+                raise self._scope_error(entity, f"cannot list company_id {requested}")
+            query["company_id"] = self.company_id
+        return query
 
     def window_pages(
         self,
@@ -345,6 +368,16 @@ class CsCartHook(HttpHook):
             True,
             f"CS-Cart API at {self.config.api_url} reachable as {self.config.email}; {total} products visible",
         )
+
+
+def _total_items(body: Any) -> int | None:
+    """``params.total_items`` of a list answer (CS-Cart sends a string for most entities), or None."""
+    meta = body.get("params") if isinstance(body, Mapping) else None
+    raw = meta.get("total_items") if isinstance(meta, Mapping) else None
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _in_window(unix_value: Any, since: datetime | None, until: datetime | None) -> bool:

@@ -7,6 +7,7 @@ the report and the watermark — is the :class:`~zoho_cscart_sync.kit.runner.Spe
 from __future__ import annotations
 
 from zoho_cscart_sync.kit.spec import (
+    CountsSpec,
     DirectionSpec,
     EntitySettings,
     EntitySpec,
@@ -15,4 +16,4 @@ from zoho_cscart_sync.kit.spec import (
     TargetSpec,
 )
 
-__all__ = ["DirectionSpec", "EntitySettings", "EntitySpec", "Requirement", "StreamSpec", "TargetSpec"]
+__all__ = ["CountsSpec", "DirectionSpec", "EntitySettings", "EntitySpec", "Requirement", "StreamSpec", "TargetSpec"]

@@ -149,10 +149,27 @@ class CsCartSource:
     hook: CsCartHook
     stream: StreamSpec
     company_id: int | None
+    total_items: int | None = None
+    """How many records the stream's list holds in the tenant's scope, as the first page read by :meth:`pages`
+    reported it (None until a page is read): the entity's CS-Cart total at no extra call."""
 
     @property
     def label(self) -> str:
         return f"cscart /api/{self.stream.resource}"
+
+    def count(self) -> int | None:
+        """The stream's list size in the tenant's scope, in one call of one row (when no page was read)."""
+        return self.hook.count(self.stream.resource, params=self._scope_params())
+
+    def _scope_params(self) -> dict[str, Any]:
+        """What selects the stream's records (its fixed filters and the vendor's company), for lists and counts."""
+        params: dict[str, Any] = {**self.stream.list_params, **self.stream.read_params}
+        if self.company_id is not None:
+            params["company_id"] = self.company_id
+        return params
+
+    def _note_total(self, total: int) -> None:
+        self.total_items = total
 
     def pages(self, window: RunWindow) -> Iterator[Page]:
         if self.stream.window == "cscart_newest_first":
@@ -161,11 +178,10 @@ class CsCartSource:
         if self.stream.window != "full_scan":
             raise ValueError(f"CS-Cart stream {self.stream.name}: window strategy {self.stream.window!r} unknown")
         # CS-Cart's users API has no modified filter (cscart_api.md 3.1): one paged read, compared by hash.
-        params: dict[str, Any] = {**self.stream.list_params, **self.stream.read_params}
-        params.update(sort_by="id", sort_order="asc")
-        if self.company_id is not None:
-            params["company_id"] = self.company_id
-        yield from self.hook.pages(self.stream.resource, params=params, items_per_page=CSCART_PAGE)
+        params = {**self._scope_params(), "sort_by": "id", "sort_order": "asc"}
+        yield from self.hook.pages(
+            self.stream.resource, params=params, items_per_page=CSCART_PAGE, on_total=self._note_total
+        )
 
     def _newest_first(self, window: RunWindow) -> Iterator[Page]:
         """Rows with ``since <= updated_timestamp < until``, newest first, stopping at the first older row.
@@ -177,11 +193,11 @@ class CsCartSource:
         """
         since = math.floor(window.since.timestamp()) if window.since is not None else None
         until = window.until.timestamp()
-        params: dict[str, Any] = {**self.stream.list_params, **self.stream.read_params}
-        params.update(sort_by="updated_timestamp", sort_order="desc")
-        if self.company_id is not None:
-            params["company_id"] = self.company_id
-        for page in self.hook.pages(self.stream.resource, params=params, items_per_page=CSCART_PAGE):
+        params = {**self._scope_params(), "sort_by": "updated_timestamp", "sort_order": "desc"}
+        pages = self.hook.pages(
+            self.stream.resource, params=params, items_per_page=CSCART_PAGE, on_total=self._note_total
+        )
+        for page in pages:
             stamps = [_unix(row.get("updated_timestamp")) for row in page]
             rows = [
                 row

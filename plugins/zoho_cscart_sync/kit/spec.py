@@ -139,6 +139,20 @@ class DirectionSpec:
 
 
 @dataclass(frozen=True)
+class CountsSpec:
+    """The entity's dashboard counts (the seeds' six tiles, see the README's "Dashboard counts").
+
+    ``cscart_stream`` names the CS-Cart -> Zoho stream whose list, in the tenant's scope, is the CS-Cart total
+    (its ``params.total_items``: taken from the page that direction reads anyway, else one call of one row).
+    ``zoho_streams`` name the Zoho -> CS-Cart streams whose records make the Zoho total, counted when that
+    direction reads them in full. Everything else comes from the entity's links in the state store.
+    """
+
+    cscart_stream: str
+    zoho_streams: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     """An entity: its directions and its settings model. The quirks are named by import path."""
 
@@ -147,6 +161,17 @@ class EntitySpec:
     directions: tuple[DirectionSpec, ...]
     quirks: str
     """``package.module:Class`` of the entity's :class:`~zoho_cscart_sync.kit.quirks.EntityQuirks`."""
+    counts: CountsSpec | None = None
+    """Dashboard counts per run (None: the entity has none)."""
+
+    def __post_init__(self) -> None:
+        if self.counts is None:
+            return
+        # A misspelt stream name would silently count nothing: refuse it when the entity is declared.
+        self.direction(Direction.CSCART_TO_ZOHO).stream(self.counts.cscart_stream)
+        zoho = self.direction(Direction.ZOHO_TO_CSCART)
+        for name in self.counts.zoho_streams:
+            zoho.stream(name)
 
     def direction(self, direction: Direction | str) -> DirectionSpec:
         wanted = Direction.parse(direction)

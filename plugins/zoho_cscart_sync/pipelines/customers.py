@@ -40,6 +40,7 @@ from zoho_cscart_sync.directions import Direction
 from zoho_cscart_sync.kit.quirks import EntityQuirks
 from zoho_cscart_sync.kit.runner import SpecPipeline
 from zoho_cscart_sync.kit.spec import (
+    CountsSpec,
     DirectionSpec,
     EntitySettings,
     EntitySpec,
@@ -88,6 +89,8 @@ CUSTOMERS = EntitySpec(
     entity=ENTITY,
     settings_model=CustomersSettings,
     quirks="zoho_cscart_sync.pipelines.customers:CustomersQuirks",
+    # Dashboard: CS-Cart customers (users of type C) and the CRM Accounts and Contacts read from Zoho.
+    counts=CountsSpec(cscart_stream="users", zoho_streams=("accounts", "contacts")),
     directions=(
         DirectionSpec(
             direction=Direction.ZOHO_TO_CSCART,

@@ -192,13 +192,16 @@ def save_link(
     flags: frozenset[str] | None,
     run_id: str,
     now: datetime,
+    origin: str | None = None,
 ) -> RecordLink:
     """Insert the link or update the one row that already holds either id.
 
     None arguments leave the stored value alone (saving after a write to CS-Cart must not wipe the hash
     of the last write to Zoho). ``natural_key_values`` and ``flags``, when given, replace the stored
-    set. A live link is never merged into another: if the two ids belong to different rows, or a
-    natural key belongs to another live link, this raises and the transaction rolls back.
+    set. ``origin`` (the direction of the write that links the pair) is stored by the insert only: it says
+    where the pair came from, so later writes in either direction never change it. A live link is never
+    merged into another: if the two ids belong to different rows, or a natural key belongs to another live
+    link, this raises and the transaction rolls back.
     """
     by_zoho = connection.execute(_select_by_id(tenant, entity, "zoho", zoho_id)).one_or_none() if zoho_id else None
     by_cscart = (
@@ -222,7 +225,15 @@ def save_link(
     if existing is None:
         link_id: int = connection.execute(
             links.insert()
-            .values(tenant=tenant, entity=entity, zoho_id=zoho_id, cscart_id=cscart_id, created_at=now, **changes)
+            .values(
+                tenant=tenant,
+                entity=entity,
+                zoho_id=zoho_id,
+                cscart_id=cscart_id,
+                created_at=now,
+                origin=origin,
+                **changes,
+            )
             .returning(links.c.id)
         ).scalar_one()
     else:

@@ -175,6 +175,32 @@ def _v4_backlogs(connection: Connection) -> None:
     md.create_all(connection, checkfirst=False)
 
 
+def _v5_link_origin_and_run_counts(connection: Connection) -> None:
+    # Nullable ADD COLUMN: metadata-only on both back-ends; links made before v5 keep origin NULL (unknown).
+    connection.execute(sa.text("ALTER TABLE zcs_links ADD COLUMN origin VARCHAR(30)"))
+    md = sa.MetaData()
+    sa.Table(
+        "zcs_run_counts",
+        md,
+        sa.Column("id", tables.AutoIncrementId, primary_key=True, autoincrement=True),
+        sa.Column("tenant", sa.String(100), nullable=False),
+        sa.Column("entity", sa.String(50), nullable=False),
+        sa.Column("run_id", sa.String(250), nullable=False),
+        sa.Column("recorded_at", UtcDateTime, nullable=False),
+        sa.Column("cscart_total", sa.Integer, nullable=True),
+        sa.Column("synced", sa.Integer, nullable=False),
+        sa.Column("not_synced", sa.Integer, nullable=True),
+        sa.Column("zoho_total", sa.Integer, nullable=True),
+        sa.Column("not_in_cscart", sa.Integer, nullable=True),
+        sa.Column("already_imported", sa.Integer, nullable=False),
+        sa.Column("zoho_counted_run_id", sa.String(250), nullable=True),
+        sa.Column("zoho_counted_at", UtcDateTime, nullable=True),
+        sa.UniqueConstraint("tenant", "entity", "run_id", name="uq_zcs_run_counts_run"),
+        sa.Index("ix_zcs_run_counts_recent", "tenant", "entity", "recorded_at"),
+    )
+    md.create_all(connection, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "watermarks and token cache", _v1_watermarks_and_token_cache),
     Migration(
@@ -184,6 +210,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "quarantine kinds: content / transient / waiting, content hash, first run", _v3_quarantine_kinds),
     Migration(4, "backlogs: unfinished windows of directions that spent their call budget", _v4_backlogs),
+    Migration(5, "link origin and per-run dashboard counts", _v5_link_origin_and_run_counts),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

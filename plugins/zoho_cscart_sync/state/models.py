@@ -80,3 +80,43 @@ class Backlog:
     total: int
     run_id: str
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkTally:
+    """What the ID map says about one tenant and entity (counted in SQL, never by listing links)."""
+
+    linked: int
+    """Live links holding both ids: records that have their twin on the other side."""
+    imported: int
+    """Of ``linked``: pairs first linked by a Zoho -> CS-Cart write (created in, or adopted into, CS-Cart)."""
+
+
+@dataclass(frozen=True)
+class EntityCounts:
+    """The seeds' six dashboard tiles for one tenant and entity (definitions in the README).
+
+    None means unknown: no CS-Cart total could be read, or the Zoho side was never read in full.
+    """
+
+    cscart_total: int | None
+    synced: int
+    not_synced: int | None
+    zoho_total: int | None
+    not_in_cscart: int | None
+    already_imported: int
+    zoho_counted_run_id: str | None = None
+    """The run whose full read of the Zoho side the Zoho total rests on."""
+    zoho_counted_at: datetime | None = None
+    """The end of that read's window: the Zoho total is as of then (plus this sync's own creates since)."""
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """Dashboard counts stored with one run."""
+
+    tenant: str
+    entity: str
+    run_id: str
+    recorded_at: datetime
+    counts: EntityCounts

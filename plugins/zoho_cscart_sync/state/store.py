@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from zoho_cscart_sync.state import backlogs, links, locks, migrations, pending, run_stats, tokens, watermarks
+from zoho_cscart_sync.state import counts as run_counts
 from zoho_cscart_sync.state import quarantine as quarantine_records
 from zoho_cscart_sync.state.engine import (
     create_state_engine,
@@ -31,7 +32,16 @@ from zoho_cscart_sync.state.engine import (
     write_transaction,
 )
 from zoho_cscart_sync.state.errors import LinkConflictError
-from zoho_cscart_sync.state.models import Backlog, CachedToken, PendingWrite, QuarantineEntry, RecordLink
+from zoho_cscart_sync.state.models import (
+    Backlog,
+    CachedToken,
+    EntityCounts,
+    LinkTally,
+    PendingWrite,
+    QuarantineEntry,
+    RecordLink,
+    RunCounts,
+)
 from zoho_cscart_sync.state.natural_keys import normalise_natural_key
 from zoho_cscart_sync.state.timestamps import require_utc, utc_now
 from zoho_cscart_sync.state.validation import require_direction, require_text
@@ -406,6 +416,7 @@ class StateStore:
                     flags=flag_set,
                     run_id=run_id,
                     now=now,
+                    origin=way.value,
                 )
                 pending.clear_pending(connection, tenant, entity, way.value, source)
                 quarantine_records.resolve(connection, tenant, entity, way.value, source, now)
@@ -650,6 +661,39 @@ class StateStore:
             raise ValueError(f"limit must be at least 1, got {limit}")
         with self._read() as connection:
             return run_stats.recent(connection, tenant, entity, limit)
+
+    # ----------------------------------------------------------------- dashboard counts
+
+    def link_tally(self, tenant: str, entity: str) -> LinkTally:
+        """Linked pairs of the tenant and entity, and how many came from Zoho: one COUNT query, whatever the size."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._read() as connection:
+            return run_counts.link_tally(connection, tenant, entity)
+
+    def save_run_counts(self, tenant: str, entity: str, run_id: str, counts: EntityCounts) -> None:
+        """Store a run's dashboard counts (a retried report task replaces them)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        run_id = require_text(run_id, "run_id")
+        if counts.zoho_counted_at is not None:
+            require_utc(counts.zoho_counted_at, "zoho_counted_at")
+        with self._write() as connection:
+            run_counts.save(connection, tenant, entity, run_id, counts, self._clock())
+
+    def list_run_counts(
+        self, tenant: str, entity: str, limit: int = 20, *, exclude_run_id: str | None = None
+    ) -> list[RunCounts]:
+        """The latest runs' dashboard counts, newest first; ``exclude_run_id`` leaves one run out (the run asking
+        for its predecessor's numbers, even when its report task is retried)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        with self._read() as connection:
+            return run_counts.recent(connection, tenant, entity, limit, exclude_run_id)
+
+    def latest_run_counts(self, tenant: str, entity: str) -> RunCounts | None:
+        """The counts of the latest run that stored some, or None."""
+        found = self.list_run_counts(tenant, entity, limit=1)
+        return found[0] if found else None
 
     # ----------------------------------------------------------------- reset synchronisation
 

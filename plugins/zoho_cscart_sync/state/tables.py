@@ -92,6 +92,9 @@ links = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("last_synced_at", UtcDateTime, nullable=False),
     sa.Column("deleted_at", UtcDateTime, nullable=True),
+    # v5: the direction whose write first linked the pair (``zoho_to_cscart``: created in or adopted into
+    # CS-Cart from Zoho); None for links made before v5. Never changed after the insert.
+    sa.Column("origin", sa.String(DIRECTION), nullable=True),
     sa.UniqueConstraint("tenant", "entity", "zoho_id", name="uq_zcs_links_zoho_id"),
     sa.UniqueConstraint("tenant", "entity", "cscart_id", name="uq_zcs_links_cscart_id"),
     sa.CheckConstraint("zoho_id IS NOT NULL OR cscart_id IS NOT NULL", name="ck_zcs_links_has_an_id"),
@@ -158,4 +161,24 @@ run_stats = sa.Table(
     sa.Column("stats", sa.Text, nullable=False),
     sa.UniqueConstraint("tenant", "entity", "run_id", name="uq_zcs_run_stats_run"),
     sa.Index("ix_zcs_run_stats_recent", "tenant", "entity", "recorded_at"),
+)
+
+run_counts = sa.Table(
+    "zcs_run_counts",
+    metadata,
+    sa.Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    sa.Column("tenant", sa.String(TENANT), nullable=False),
+    sa.Column("entity", sa.String(ENTITY), nullable=False),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Column("cscart_total", sa.Integer, nullable=True),
+    sa.Column("synced", sa.Integer, nullable=False),
+    sa.Column("not_synced", sa.Integer, nullable=True),
+    sa.Column("zoho_total", sa.Integer, nullable=True),
+    sa.Column("not_in_cscart", sa.Integer, nullable=True),
+    sa.Column("already_imported", sa.Integer, nullable=False),
+    sa.Column("zoho_counted_run_id", sa.String(RUN_ID), nullable=True),
+    sa.Column("zoho_counted_at", UtcDateTime, nullable=True),
+    sa.UniqueConstraint("tenant", "entity", "run_id", name="uq_zcs_run_counts_run"),
+    sa.Index("ix_zcs_run_counts_recent", "tenant", "entity", "recorded_at"),
 )

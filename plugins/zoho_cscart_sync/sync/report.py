@@ -342,7 +342,46 @@ def format_run_report(summary: Mapping[str, Any]) -> str:
             lines.extend(line for sample in samples for line in _wrapped(_sample_line(sample), "    "))
     if not summary.get("directions"):
         lines.append("no direction ran")
+    counts = summary.get("counts")
+    if counts:
+        lines.extend(_wrapped(counts_line(counts, str(summary.get("run_id"))), ""))
     return "\n".join(lines)
+
+
+COUNT_TILES: tuple[str, ...] = (
+    "cscart_total",
+    "synced",
+    "not_synced",
+    "zoho_total",
+    "not_in_cscart",
+    "already_imported",
+)
+"""The dashboard counts in the seeds' order (``kit/counts.py`` computes them; the README defines them)."""
+
+
+def counts_line(counts: Mapping[str, Any], run_id: str) -> str:
+    """``counts: cscart_total 120, synced 100, not_synced 20, zoho_total 145 (counted in this run), ...``.
+
+    A number the run could not know reads ``unknown``; the Zoho total says which full read it rests on.
+    """
+    parts: list[str] = []
+    for name in COUNT_TILES:
+        value = counts.get(name)
+        text = f"{name} {int(value):,}" if value is not None else f"{name} unknown"
+        if name == "zoho_total":
+            counted_run = counts.get("zoho_counted_run_id")
+            if value is None:
+                text += " (Zoho not read in full yet: run once with full_refresh)"
+            elif counted_run == run_id:
+                text += " (counted in this run)"
+            else:
+                text += f" (as of run {counted_run}, {counts.get('zoho_counted_at')}, plus this sync's creates since)"
+        parts.append(text)
+    line = "counts: " + ", ".join(parts)
+    calls = {str(k): int(v) for k, v in (counts.get("api_calls") or {}).items() if int(v)}
+    if calls:
+        line += f"; API calls {sum(calls.values())}: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
+    return line
 
 
 def backlog_line(backlog: Mapping[str, Any]) -> str:

@@ -3,6 +3,8 @@
 The tenant copy runs daily (two backfill runs for two days instead of 48 hourly ones, to keep the test
 short); the window rule is the same for any schedule. Path A: a manual run up to the backfill's start, then
 the two-day backfill. Path B, on a fresh sandbox and a fresh sync state: one ``full_refresh`` manual run.
+Customers (Zoho -> CS-Cart: CRM contacts become store customers) and products (Zoho -> CS-Cart: Inventory items
+become products; the seed's items are modified across the same days).
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import pytest
 
 from tests.e2e.airflow_cluster import start_airflow_cluster
 from tests.e2e.customers_support import end_state, write_tenants
+from tests.e2e.products_soak_support import PRODUCTS, products_end_state
 from zoho_cscart_sandbox.demo import sandbox_connections
 
 pytestmark = pytest.mark.integration
 
 ACME = "acme_store"
-DAG_ID = f"zoho_cscart__{ACME}__customers"
 DAG_FILE = """\
-# Test DAG file for the airflow dag factory: the customers DAGs of the tenants in {tenants_dir}.
+# Test DAG file for the airflow dag factory: the DAGs of the tenants in {tenants_dir}.
 from pathlib import Path
 from zoho_cscart_sync.dag_factory import register_dags
 
@@ -29,8 +31,18 @@ register_dags(globals(), Path({tenants_dir!r}))
 """
 
 
-def test_two_day_backfill_and_full_refresh_reach_the_same_end_state(tmp_path, sandbox, postgres_url):
-    tenants = write_tenants(tmp_path / "tenants", {ACME: {"direction": "zoho_to_cscart"}})
+def _sizes(entity: str, state) -> int:
+    """How many records the store holds in an end state (the number that must grow step by step)."""
+    if entity == "customers":
+        return len(state["cscart_customers"])
+    return state.sizes()[PRODUCTS]
+
+
+@pytest.mark.parametrize("entity", ["customers", "products"])
+def test_two_day_backfill_and_full_refresh_reach_the_same_end_state(tmp_path, sandbox, postgres_url, entity):
+    dag_id = f"zoho_cscart__{ACME}__{entity}"
+    state_of = end_state if entity == "customers" else products_end_state
+    tenants = write_tenants(tmp_path / "tenants", {ACME: {"direction": "zoho_to_cscart"}}, entity=entity)
     for path in tenants.glob("*.yaml"):
         if path.stem != ACME:
             path.unlink()
@@ -40,7 +52,7 @@ def test_two_day_backfill_and_full_refresh_reach_the_same_end_state(tmp_path, sa
     )
     dags = tmp_path / "dags"
     dags.mkdir()
-    (dags / "customers_dags.py").write_text(textwrap.dedent(DAG_FILE.format(tenants_dir=str(tenants))))
+    (dags / f"{entity}_dags.py").write_text(textwrap.dedent(DAG_FILE.format(tenants_dir=str(tenants))))
     state_db = tmp_path / "state.db"
     env = {
         **sandbox_connections(sandbox, [ACME]),
@@ -50,21 +62,20 @@ def test_two_day_backfill_and_full_refresh_reach_the_same_end_state(tmp_path, sa
     with start_airflow_cluster(
         tmp_path / "airflow_home", dags, env, postgres_server_url=postgres_url, tenants=[ACME]
     ) as airflow:
-        seed = end_state(sandbox, ACME)
+        seed = state_of(sandbox, ACME)
         # Path A: everything before the backfill's first interval, then the backfill itself.
-        assert airflow.trigger(DAG_ID, {"since": "2026-10-01T00:00:00Z", "until": "2026-11-18T00:00:00Z"}) == "success"
-        before_backfill = end_state(sandbox, ACME)
-        states = airflow.backfill(DAG_ID, "2026-11-18T00:00:00+00:00", "2026-11-19T00:00:00+00:00", expected_runs=2)
+        assert airflow.trigger(dag_id, {"since": "2026-10-01T00:00:00Z", "until": "2026-11-18T00:00:00Z"}) == "success"
+        before_backfill = state_of(sandbox, ACME)
+        states = airflow.backfill(dag_id, "2026-11-18T00:00:00+00:00", "2026-11-19T00:00:00+00:00", expected_runs=2)
         assert states == ["success", "success"]
-        logs = "\n".join(airflow.task_log(DAG_ID, run_id, "plan") for run_id, kind, _ in airflow.runs(DAG_ID))
+        logs = "\n".join(airflow.task_log(dag_id, run_id, "plan") for run_id, kind, _ in airflow.runs(dag_id))
         assert "window interval [2026-11-19T00:00:00+00:00, 2026-11-20T00:00:00+00:00)" in logs
-        after_backfill = end_state(sandbox, ACME)
+        after_backfill = state_of(sandbox, ACME)
         # Both steps imported something: the backfill's two days hold records the first run could not see.
-        assert len(seed["cscart_customers"]) < len(before_backfill["cscart_customers"])
-        assert len(before_backfill["cscart_customers"]) < len(after_backfill["cscart_customers"])
+        assert _sizes(entity, seed) < _sizes(entity, before_backfill) < _sizes(entity, after_backfill)
 
         # Path B: the same seed on fresh systems, a fresh sync state, one full refresh.
         sandbox.reset()
         state_db.rename(tmp_path / "state_after_backfill.db")
-        assert airflow.trigger(DAG_ID, {"full_refresh": True}) == "success"
-        assert end_state(sandbox, ACME) == after_backfill
+        assert airflow.trigger(dag_id, {"full_refresh": True}) == "success"
+        assert state_of(sandbox, ACME) == after_backfill

@@ -440,19 +440,7 @@ class _LoadLoop:
         self.waiting_now.add(record.source_id)
         self._clear_intents([record.source_id])
         log.warning("%s: record %s waits: %s", self.job.context, record.source_id, reason)
-        if self.job.dry_run:
-            return
-        self.state.quarantine(
-            self.job.tenant,
-            self.job.entity,
-            self.job.direction,
-            record.source_id,
-            reason=reason,
-            stage=LOAD_STAGE,
-            run_id=self.job.run_id,
-            field=field,
-            kind="waiting",
-        )
+        self._park(record, reason, field, kind="waiting")
 
     def _looks_before_create(self, record: MappedRecord) -> bool:
         if self.job.dry_run:
@@ -630,10 +618,14 @@ class _LoadLoop:
         self._quarantine(record, reason, field, kind="content")
 
     def _quarantine(self, record: MappedRecord, reason: str, field: str | None, *, kind: str) -> None:
-        """Count a failed record and park it: ``content`` failures carry their source hash (see the module)."""
+        """Count a failed record and park it (see the module for the kinds)."""
         self.counts.failed += 1
         self.failed_now.add(record.source_id)
         log.warning("%s: record %s failed (field %s): %s", self.job.context, record.source_id, field or "-", reason)
+        self._park(record, reason, field, kind=kind)
+
+    def _park(self, record: MappedRecord, reason: str, field: str | None, *, kind: str) -> None:
+        """Store the quarantine entry (none in a dry run): ``content`` entries carry their source hash."""
         if self.job.dry_run:
             return
         self.state.quarantine(

@@ -24,6 +24,19 @@ def cscart_update_product(sandbox: Any, product_id: str, changes: dict[str, Any]
     )
 
 
+def cscart_place_order(sandbox: Any, product_id: str, quantity: int, *, email: str) -> None:
+    """A guest order of ``quantity`` of one product: CS-Cart takes it from stock without touching the product's
+    ``updated_timestamp``."""
+    order = {
+        "user_id": 0,
+        "user_data": {"email": email, "b_firstname": "Stock", "b_lastname": "Buyer"},
+        "payment_id": 1,
+        "shipping_id": 1,
+        "products": {"1": {"product_id": product_id, "amount": quantity}},
+    }
+    _http_json(f"{sandbox.cscart_url}/api/orders", headers=_cscart_headers(sandbox), method="POST", body=order)
+
+
 class InventoryReader:
     """One tenant's Zoho Inventory organisation in the sandbox."""
 

@@ -198,6 +198,34 @@ def run_until_success(dags: CustomersDags, tenant: str, *, max_runs: int, **conf
     return outcomes
 
 
+def describe_runs(label: str, outcomes: list[RunOutcome]) -> str:
+    return "\n".join(f"{label} run {i}: {o.describe()}" for i, o in enumerate(outcomes, 1))
+
+
+def fail_store_part_way_then_resume(
+    sandbox: Any, dags: CustomersDags, tenant: str, *, writes: int, faults_off: Mapping[str, Any], max_runs: int
+) -> tuple[list[str], list[str]]:
+    """The store takes ``writes`` writes and refuses the rest (sandbox knob ``fail_writes_after``), so the first
+    full-refresh run fails in its Zoho -> CS-Cart load; then runs resume with the faults off. Returns (problems,
+    history) so far; the caller adds its end-state checks."""
+    sandbox.set_knobs(server="cscart", fail_writes_after=writes)
+    failed = run_once(dags, tenant, full_refresh=True)
+    let_through = sandbox.writes_let_through("cscart")
+    refused = sandbox.status_counters("cscart").get("500", 0)
+    sandbox.set_knobs(**faults_off)
+    # The scripted failure happened: the store took exactly the scripted writes, refused the rest, and the
+    # Zoho -> CS-Cart load (so the run) failed.
+    assert (let_through, refused > 0) == (writes, True), (let_through, refused)
+    assert failed.state == "failed" and ("zoho_to_cscart.load", "failed") in failed.not_ok, failed.describe()
+
+    resumed = run_until_success(dags, tenant, max_runs=max_runs, full_refresh=True)
+    history = [f"scripted failure run: {failed.describe()}", describe_runs("resumed", resumed)]
+    problems = []
+    if resumed[-1].state != "success":
+        problems.append(f"no run succeeded in {max_runs} runs after the store recovered")
+    return problems, history
+
+
 # -- write counters -----------------------------------------------------------------------------------
 def is_data_write(endpoint: str) -> bool:
     """'POST /api/users', 'PUT /crm/v8/Contacts', ... (token mints and COQL queries are not data writes)."""

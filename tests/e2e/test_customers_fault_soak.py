@@ -31,11 +31,12 @@ from tests.e2e.soak_support import (
     FAULTS_OFF,
     SOAK_CONNECTION_EXTRA,
     EndState,
-    RunOutcome,
     crm_record_writes,
     cscart_user_writes,
+    describe_runs,
     diff_states,
     end_state,
+    fail_store_part_way_then_resume,
     run_once,
     run_until_success,
     soak_faults,
@@ -73,10 +74,6 @@ def clean_reference(sandbox, airflow_db, tmp_path_factory) -> CleanReference:
         assert outcome.state == "success", f"the clean reference run failed: {outcome.describe()}"
         after = end_state(sandbox, ACME)
     return CleanReference(after, frozenset(written_contacts(before, after)))
-
-
-def _runs(label: str, outcomes: list[RunOutcome]) -> str:
-    return "\n".join(f"{label} run {i}: {o.describe()}" for i, o in enumerate(outcomes, 1))
 
 
 def _check_against_reference(
@@ -120,7 +117,7 @@ def test_fault_soak_converges_to_the_clean_end_state(tmp_path, sandbox, monkeypa
         outcomes = run_until_success(dags, ACME, max_runs=MAX_FAULTY_RUNS, full_refresh=True)
     statuses = {server: sandbox.status_counters(server) for server in ("zoho", "cscart")}
     history = [
-        _runs("faulty", outcomes),
+        describe_runs("faulty", outcomes),
         f"429 bursts armed: {faults.bursts}; CS-Cart 429 storm armed after {faults.storm_at_writes} user writes",
         f"responses by status: {statuses}",
     ]
@@ -144,21 +141,9 @@ def test_partial_load_failure_then_resume_matches_the_clean_run(
     sandbox.reset(seed=SEED)
     before = end_state(sandbox, ACME)
     dags = make_customers_dags(tmp_path, sandbox, monkeypatch, connection_extra=SOAK_CONNECTION_EXTRA)
-    sandbox.set_knobs(server="cscart", fail_writes_after=SCRIPTED_WRITES)
-    failed = run_once(dags, ACME, full_refresh=True)
-    let_through = sandbox.writes_let_through("cscart")
-    refused = sandbox.status_counters("cscart").get("500", 0)
-    sandbox.set_knobs(**FAULTS_OFF)
-    # The scripted failure happened: the store took exactly SCRIPTED_WRITES writes, refused the rest, and the
-    # Zoho -> CS-Cart load (so the run) failed.
-    assert (let_through, refused > 0) == (SCRIPTED_WRITES, True), (let_through, refused)
-    assert failed.state == "failed" and ("zoho_to_cscart.load", "failed") in failed.not_ok, failed.describe()
-
-    resumed = run_until_success(dags, ACME, max_runs=MAX_RESUME_RUNS, full_refresh=True)
-    history = [f"scripted failure run: {failed.describe()}", _runs("resumed", resumed)]
-    problems: list[str] = []
-    if resumed[-1].state != "success":
-        problems.append(f"no run succeeded in {MAX_RESUME_RUNS} runs after the store recovered")
+    problems, history = fail_store_part_way_then_resume(
+        sandbox, dags, ACME, writes=SCRIPTED_WRITES, faults_off=FAULTS_OFF, max_runs=MAX_RESUME_RUNS
+    )
     problems += _check_against_reference(sandbox, dags, clean_reference, before, history)
     print("\n".join(history))
     assert not problems, "\n".join([*problems, "-- history --", *history])

@@ -10,6 +10,7 @@ from tests.e2e.customers_support import directions_of, make_customers_dags
 from tests.e2e.products_support import (
     InventoryReader,
     calls_between,
+    cscart_place_order,
     cscart_products,
     cscart_update_product,
     new_writes,
@@ -187,8 +188,6 @@ def test_a_push_bigger_than_the_call_budget_resumes_run_after_run_and_then_moves
 def test_with_cscart_as_stock_master_an_order_moves_inventory_stock_by_an_adjustment(
     tmp_path, sandbox_clean, monkeypatch, airflow_db
 ):
-    from tests.e2e.customers_support import _cscart_headers, _http_json
-
     dags = make_customers_dags(
         tmp_path, sandbox_clean, monkeypatch, {ACME: {"settings": {"stock_master": "cscart"}}}, entity="products"
     )
@@ -201,16 +200,7 @@ def test_with_cscart_as_stock_master_an_order_moves_inventory_stock_by_an_adjust
     assert float(inventory.item(item_id)["stock_on_hand"]) == amount
 
     # A CS-Cart order takes 3 from stock; CS-Cart does not touch the product's updated_timestamp.
-    order = {
-        "user_id": 0,
-        "user_data": {"email": "stock.buyer@example.com", "b_firstname": "Stock", "b_lastname": "Buyer"},
-        "payment_id": 1,
-        "shipping_id": 1,
-        "products": {"1": {"product_id": product_id, "amount": 3}},
-    }
-    _http_json(
-        f"{sandbox_clean.cscart_url}/api/orders", headers=_cscart_headers(sandbox_clean), method="POST", body=order
-    )
+    cscart_place_order(sandbox_clean, product_id, 3, email="stock.buyer@example.com")
     assert int(cscart_products(sandbox_clean)[product_id]["amount"]) == amount - 3
 
     run = dags.run(ACME)

@@ -55,7 +55,12 @@ from tests.e2e.products_soak_support import (
     products_soak_faults,
 )
 from tests.e2e.products_support import InventoryReader, cscart_products
-from tests.e2e.soak_support import RunOutcome, run_once, run_until_success
+from tests.e2e.soak_support import (
+    describe_runs,
+    fail_store_part_way_then_resume,
+    run_once,
+    run_until_success,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -88,10 +93,6 @@ def clean_reference(sandbox, airflow_db, tmp_path_factory) -> tuple[CleanReferen
     return reference, writes
 
 
-def _runs(label: str, outcomes: list[RunOutcome]) -> str:
-    return "\n".join(f"{label} run {i}: {o.describe()}" for i, o in enumerate(outcomes, 1))
-
-
 def test_random_faults_on_both_systems_converge_to_the_clean_end_state(
     tmp_path, sandbox, monkeypatch, airflow_db, clean_reference
 ):
@@ -104,7 +105,7 @@ def test_random_faults_on_both_systems_converge_to_the_clean_end_state(
         statuses = {server: sandbox.status_counters(server) for server in ("zoho", "cscart")}
         lost = {server: sandbox.hung_counters(server) for server in ("zoho", "cscart")}
         storm_knobs = sandbox.knobs("cscart")
-    history = [_runs("faulty", outcomes), f"responses by status: {statuses}", f"answers lost: {lost}"]
+    history = [describe_runs("faulty", outcomes), f"responses by status: {statuses}", f"answers lost: {lost}"]
     problems: list[str] = []
     # The faults really happened: server errors and rate limits on both systems, expired tokens on Zoho, the
     # storm, and a run that failed part-way.
@@ -134,21 +135,9 @@ def test_partial_load_failure_then_resume_matches_the_clean_run(
     scripted_writes = clean_writes // 2
     sandbox.reset(seed=SEED)
     dags = _dags(tmp_path, sandbox, monkeypatch)
-    sandbox.set_knobs(server="cscart", fail_writes_after=scripted_writes)
-    failed = run_once(dags, ACME, full_refresh=True)
-    let_through = sandbox.writes_let_through("cscart")
-    refused = sandbox.status_counters("cscart").get("500", 0)
-    sandbox.set_knobs(**SCHEDULES_OFF)
-    # The scripted failure happened: the store took exactly the scripted writes, refused the rest, and the
-    # Zoho -> CS-Cart load (so the run) failed.
-    assert (let_through, refused > 0) == (scripted_writes, True), (let_through, refused)
-    assert failed.state == "failed" and ("zoho_to_cscart.load", "failed") in failed.not_ok, failed.describe()
-
-    resumed = run_until_success(dags, ACME, max_runs=MAX_RESUME_RUNS, full_refresh=True)
-    history = [f"scripted failure run: {failed.describe()}", _runs("resumed", resumed)]
-    problems: list[str] = []
-    if resumed[-1].state != "success":
-        problems.append(f"no run succeeded in {MAX_RESUME_RUNS} runs after the store recovered")
+    problems, history = fail_store_part_way_then_resume(
+        sandbox, dags, ACME, writes=scripted_writes, faults_off=SCHEDULES_OFF, max_runs=MAX_RESUME_RUNS
+    )
     problems += check_against_reference(sandbox, dags, ACME, reference, history)
     print("\n".join(history))
     assert not problems, "\n".join([*problems, "-- history --", *history])
@@ -187,7 +176,8 @@ def test_a_lost_answer_to_the_create_of_a_record_without_sku_resumes_to_the_clea
     assert lost == {endpoint: 1}, lost  # the scripted fault happened, and only it
 
     resumed = run_until_success(dags, ACME, max_runs=MAX_RESUME_RUNS, full_refresh=True)
-    history = [f"run losing the answer to the create of {name!r}: {first.describe()}", _runs("resumed", resumed)]
+    lost_run = f"run losing the answer to the create of {name!r}: {first.describe()}"
+    history = [lost_run, describe_runs("resumed", resumed)]
     problems: list[str] = []
     if resumed[-1].state != "success":
         problems.append(f"no run succeeded in {MAX_RESUME_RUNS} runs after the lost answer")

@@ -1,4 +1,4 @@
-""""Sync stock" runs (trigger param ``stock_only``) through Airflow (dag.test) against the sandbox over HTTP.
+""" "Sync stock" runs (trigger param ``stock_only``) through Airflow (dag.test) against the sandbox over HTTP.
 
 A stock-only run moves stock from the tenant's stock master to the other side and nothing else: other changes
 of the same products wait for the next ordinary run, the direction that moves no stock reads nothing, the
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.customers_support import _cscart_headers, _http_json, directions_of, make_customers_dags
+from tests.e2e.customers_support import directions_of, make_customers_dags
 from tests.e2e.products_support import (
     InventoryReader,
     calls_between,
+    cscart_place_order,
     cscart_products,
     cscart_update_product,
     new_writes,
@@ -84,16 +85,7 @@ def test_stock_only_with_cscart_as_master_adjusts_inventory_and_nothing_else(
     amount = int(cscart_products(sandbox_clean)[PRODUCT_ID]["amount"])
     # A CS-Cart order takes 3 from stock (updated_timestamp untouched); the product is also renamed, and an
     # Inventory item is renamed on the Zoho side.
-    order = {
-        "user_id": 0,
-        "user_data": {"email": "stock.only@example.com", "b_firstname": "Stock", "b_lastname": "Only"},
-        "payment_id": 1,
-        "shipping_id": 1,
-        "products": {"1": {"product_id": PRODUCT_ID, "amount": 3}},
-    }
-    _http_json(
-        f"{sandbox_clean.cscart_url}/api/orders", headers=_cscart_headers(sandbox_clean), method="POST", body=order
-    )
+    cscart_place_order(sandbox_clean, PRODUCT_ID, 3, email="stock.only@example.com")
     cscart_update_product(sandbox_clean, PRODUCT_ID, {"product": "Renamed In CS-Cart"})
     other_item = _linked(dags)["11"].zoho_id
     inventory.update(other_item, {"name": "Renamed In Zoho"})

@@ -4,12 +4,16 @@ What is read, per stream: the records modified in the run window (or the given `
 records waiting in quarantine for a *transient* reason or a missing prerequisite (fetched by id). Records
 refused for their content are not fetched again: they come back when they change (they are then in the
 window). A requirement into a stream of the same entity (a parent account, a contact's account) that is
-neither in the run nor linked yet is fetched by id, level by level, up the chain. Only ids are held.
+neither in the run nor linked yet is fetched by id, level by level, up the chain. Only ids are held, and the
+ids of staged records are held on disk (a private temporary SQLite file), so the task's memory does not grow
+with the size of the window: a first import of 272,028 items held ~27 MiB of ids in a Python set.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from typing import Any
@@ -31,23 +35,52 @@ def reference_id(value: Any) -> str | None:
     return str(value)
 
 
+class StagedIds:
+    """The ids staged per stream, in a private temporary SQLite file (deleted on close): memory stays flat.
+
+    One open transaction for the whole extract, no journal, no fsync: nothing here outlives the task.
+    """
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("", check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("CREATE TABLE staged (stream TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (stream, id))")
+        self.counts: Counter[str] = Counter()
+
+    def add(self, stream: str, record_id: str) -> bool:
+        """Remember ``record_id`` of ``stream``; False when it was staged already."""
+        added = self._db.execute("INSERT OR IGNORE INTO staged VALUES (?, ?)", (stream, record_id)).rowcount > 0
+        if added:
+            self.counts[stream] += 1
+        return added
+
+    def has(self, stream: str, record_id: str) -> bool:
+        query = "SELECT 1 FROM staged WHERE stream = ? AND id = ?"
+        return self._db.execute(query, (stream, record_id)).fetchone() is not None
+
+    def in_any(self, record_id: str) -> bool:
+        return any(self.has(stream, record_id) for stream in self.counts)
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class _StreamReader:
     """Stages rows of the direction's streams once each, remembering ids (never records)."""
 
-    def __init__(self, run: EntityRun) -> None:
+    def __init__(self, run: EntityRun, staged: StagedIds) -> None:
         self.run = run
         self.streams = run.direction_spec.streams
-        self.staged: dict[str, set[str]] = {stream.name: set() for stream in self.streams}
+        self.staged = staged
         self.wanted: dict[str, set[str]] = {stream.name: set() for stream in self.streams}
 
     def keep(self, stream: StreamSpec, pages: Iterable[list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
         requirement = stream.requires
         for page in pages:
             for row in page:
-                record_id = str(row[stream.id_field])
-                if record_id in self.staged[stream.name]:
+                if not self.staged.add(stream.name, str(row[stream.id_field])):
                     continue
-                self.staged[stream.name].add(record_id)
                 if requirement is not None and requirement.stream is not None:
                     required = reference_id(row.get(requirement.field))
                     if required:
@@ -55,11 +88,11 @@ class _StreamReader:
                 yield row
 
     def is_staged(self, record_id: str) -> bool:
-        return any(record_id in ids for ids in self.staged.values())
+        return self.staged.in_any(record_id)
 
     def unlinked(self, stream: StreamSpec, ids: Iterable[str]) -> list[str]:
         """Of ``ids``, those not staged yet and without a live record in the target."""
-        candidates = sorted(set(ids) - self.staged[stream.name])
+        candidates = sorted(i for i in set(ids) if not self.staged.has(stream.name, i))
         if not candidates:
             return []
         run = self.run
@@ -81,7 +114,17 @@ def extract(run: EntityRun) -> dict[str, Any]:
         log.info("%s: nothing to read: %s", run.label, idle)
         by_id = False
     empty_window = idle is not None or (window.since is not None and window.since >= window.until)
-    reader = _StreamReader(run)
+    staged = StagedIds()
+    try:
+        return _extract(run, by_id, empty_window, idle, _StreamReader(run, staged))
+    finally:
+        staged.close()
+
+
+def _extract(
+    run: EntityRun, by_id: bool, empty_window: bool, idle: str | None, reader: _StreamReader
+) -> dict[str, Any]:
+    window = run.ctx.window
     retry_ids: list[str] = []
     if not by_id and idle is None and run.quirks.writes_records():
         # Content failures wait for their source to change; everything else is tried again now.
@@ -105,7 +148,7 @@ def extract(run: EntityRun) -> dict[str, Any]:
                 if not remaining:
                     return
                 writers[stream.name].write_many(reader.keep(stream, sources[stream.name].by_ids(remaining)))
-                remaining = [i for i in remaining if i not in reader.staged[stream.name]]
+                remaining = [i for i in remaining if not reader.staged.has(stream.name, i)]
 
         if by_id:
             by_ids(list(window.record_ids))
@@ -113,7 +156,8 @@ def extract(run: EntityRun) -> dict[str, Any]:
             for stream in reader.streams:
                 writers[stream.name].write_many(reader.keep(stream, sources[stream.name].pages(window)))
             if window.since is None:
-                read_in_full = {name: len(ids) for name, ids in reader.staged.items()}
+                # Every stream, even one that read nothing: a stream left out would be carried, not counted.
+                read_in_full = {stream.name: reader.staged.counts[stream.name] for stream in reader.streams}
         if retry_ids:
             by_ids(retry_ids)
         # Prerequisites at any depth: fetch what is required and neither staged nor linked, until none is.
@@ -126,14 +170,14 @@ def extract(run: EntityRun) -> dict[str, Any]:
                     continue
                 progress = True
                 asked[stream.name].update(needed)
-                before = len(reader.staged[stream.name])
+                before = reader.staged.counts[stream.name]
                 writers[stream.name].write_many(reader.keep(stream, sources[stream.name].by_ids(needed)))
-                fetched_prerequisites += len(reader.staged[stream.name]) - before
+                fetched_prerequisites += reader.staged.counts[stream.name] - before
             if not progress:
                 break
         refs = {name: writer.close() for name, writer in writers.items()}
     if by_id:
-        missing = sorted(set(window.record_ids) - set().union(*reader.staged.values()))
+        missing = sorted(i for i in set(window.record_ids) if not reader.is_staged(i))
         if missing:
             log.warning(
                 "%s: record_ids not found in the source (deleted, or out of scope): %s", run.label, ", ".join(missing)

@@ -10,7 +10,7 @@ DEMO_HOME := $(CURDIR)/.airflow_home
 export PYTHONPATH := $(CURDIR)/sandbox:$(CURDIR)/plugins
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck sandbox sandbox-stop bench bench-sync bench-products lock clean
+.PHONY: help venv demo test lint typecheck sandbox sandbox-stop bench bench-sync bench-products bench-pacing lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -50,6 +50,11 @@ bench-sync: $(STAMP) ## Slow: first sync of CUSTOMERS (50000) customers Zoho -> 
 ITEMS ?= 272028
 bench-products: $(STAMP) ## Slow (~35 min at 272028): first import of ITEMS Inventory items -> CS-Cart, then idle runs
 	$(PY) bench/products_first_sync.py --items $(ITEMS)
+
+PACING_PRODUCTS ?= 6000
+PACING_MINUTES ?= 10
+bench-pacing: $(STAMP) ## Slow (~11 min): CS-Cart -> Inventory push paced against the sandbox's 100/min per org
+	$(PY) bench/products_inventory_pacing.py --products $(PACING_PRODUCTS) --minutes $(PACING_MINUTES)
 
 lock: ## Regenerate constraints.txt from requirements*.txt in a scratch virtualenv
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from zoho_cscart_sync.http.errors import AmbiguousWriteError, FatalApiError, NotFoundError
-from zoho_cscart_sync.sync.writer import RecordRejected
+from zoho_cscart_sync.sync.writer import RecordRejected, linked_record_gone
 
 if TYPE_CHECKING:
     from zoho_cscart_sync.hooks.cscart import CsCartHook
@@ -110,11 +110,7 @@ class CsCartUserWriter:
             self._count("PUT")
             self.hook.update(USERS, target_id, payload)
         except NotFoundError:
-            raise RecordRejected(
-                f"CS-Cart user {target_id} linked to this record no longer exists; "
-                "reset the sync of this record to create it again",
-                field="user_id",
-            ) from None
+            raise linked_record_gone("CS-Cart user", target_id, "user_id") from None
         except FatalApiError as exc:
             if exc.status == 400:
                 field_name = "email" if DUPLICATE_EMAIL_MARKER in str(exc) else _field_named_in(str(exc))

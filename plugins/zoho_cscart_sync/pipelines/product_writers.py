@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoho_cscart_sync.http.errors import AmbiguousWriteError, FatalApiError, NotFoundError
 from zoho_cscart_sync.pipelines.sku_index import SkuIndex
-from zoho_cscart_sync.sync.writer import RecordRejected
+from zoho_cscart_sync.sync.writer import RecordRejected, linked_record_gone
 
 if TYPE_CHECKING:
     from zoho_cscart_sync.hooks.cscart import CsCartHook
@@ -164,11 +164,7 @@ class CsCartProductWriter:
         try:
             self.hook.update(PRODUCTS, target_id, body)
         except NotFoundError:
-            raise RecordRejected(
-                f"CS-Cart product {target_id} linked to this record no longer exists; "
-                "reset the sync of this record to create it again",
-                field="product_id",
-            ) from None
+            raise linked_record_gone("CS-Cart product", target_id, "product_id") from None
         except FatalApiError as exc:
             if exc.status == 400:
                 raise RecordRejected(f"CS-Cart refused the product update: {exc}", field=None) from None
@@ -287,11 +283,7 @@ class InventoryItemWriter:
         try:
             item = self.hook.inventory_update(ITEMS, target_id, payload)
         except NotFoundError:
-            raise RecordRejected(
-                f"Zoho Inventory item {target_id} linked to this record no longer exists; "
-                "reset the sync of this record to create it again",
-                field="item_id",
-            ) from None
+            raise linked_record_gone("Zoho Inventory item", target_id, "item_id") from None
         except FatalApiError as exc:
             if exc.status in (400, 404):
                 field_name = "sku" if _duplicate_sku(exc) else None

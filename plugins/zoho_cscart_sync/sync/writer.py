@@ -22,6 +22,15 @@ class RecordRejected(Exception):
         self.field = field
 
 
+def linked_record_gone(what: str, target_id: str, id_field: str) -> RecordRejected:
+    """The refusal of an update whose linked target record no longer exists (deleted in the target): the record
+    waits for an operator, since creating it again silently could undo a deliberate deletion."""
+    return RecordRejected(
+        f"{what} {target_id} linked to this record no longer exists; reset the sync of this record to create it again",
+        field=id_field,
+    )
+
+
 @runtime_checkable
 class TargetWriter(Protocol):
     """Find, create and update records of one entity in one target system."""

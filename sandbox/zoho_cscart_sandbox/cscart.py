@@ -25,7 +25,7 @@ from zoho_cscart_sandbox.cscart_orders import OrdersApi
 from zoho_cscart_sandbox.cscart_reference import ReferenceApi
 from zoho_cscart_sandbox.cscart_state import ApiCaller, CscartState
 from zoho_cscart_sandbox.cscart_wire import error, php_json, php_parse_str
-from zoho_cscart_sandbox.knobs import install_admin_routes, install_runtime_middleware
+from zoho_cscart_sandbox.knobs import ADMIN_PREFIX, install_admin_routes, install_runtime_middleware
 
 ENTITIES = (
     "products",
@@ -182,6 +182,12 @@ def build_cscart_app(state: CscartState) -> FastAPI:
     api = CscartApi(state)
     install_admin_routes(app, state.runtime, on_reset=state.reset)
     install_runtime_middleware(app, state.runtime, error_response=_error_response)
+
+    @app.get(f"{ADMIN_PREFIX}/notifications")
+    async def notifications() -> dict[str, Any]:
+        """The order e-mails status changes would have sent since the last reset (none without notify_*)."""
+        return {"notifications": list(state.notifications)}
+
     methods = ["GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "HEAD"]
 
     @app.api_route("/api.php", methods=methods)

@@ -35,6 +35,34 @@ ORDER_ROW_FIELDS = (
 )
 STATUS_INVENTORY = {letter: inventory for _id, letter, _name, inventory, _paid in seed_data.CSCART_STATUSES}
 STATUS_INVENTORY.update({"N": "I", "T": "I"})
+NOTIFY_FLAGS = {"notify_user": "customer", "notify_department": "department", "notify_vendor": "vendor"}
+# (U) where the orders department's e-mails go (a store setting, `company_orders_department`).
+ORDERS_DEPARTMENT_EMAIL = "orders-department@marketplace.example"
+
+
+def php_truthy(value: Any) -> bool:
+    """PHP's `!empty($value)`: how `fn_get_notification_rules` reads the notify_* flags.
+
+    (S) cscart_api.md 5.4 says e-mails go out only when a flag is truthy; in PHP "N", "false" and "no"
+    are truthy too (only "", "0", 0, false, null and empty arrays are not).
+    """
+    if value is None or value is False:
+        return False
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        return value not in ("", "0")
+    if isinstance(value, list | dict):
+        return bool(value)
+    return True
+
+
+def unix_param(value: Any) -> int:
+    """PHP's `(int)` of a unix-seconds query value: junk reads as 0 instead of failing the request."""
+    try:
+        return int(float(str(value).strip()))
+    except ValueError:
+        return 0
 
 
 class OrdersApi(CscartResource):
@@ -68,27 +96,28 @@ class OrdersApi(CscartResource):
         if params.get("order_id"):
             wanted = set(str(params["order_id"]).split(","))
             checks.append(lambda r: r["order_id"] in wanted)
-        for name, op in (("updated_at_from", "ge"), ("updated_at_to", "le")):
-            if params.get(name) not in (None, ""):
-                bound = int(params[name])
-                checks.append(
-                    (lambda b: lambda r: int(r["updated_at"]) >= b)(bound)
-                    if op == "ge"
-                    else (lambda b: lambda r: int(r["updated_at"]) <= b)(bound)
-                )
+        # (C) cscart_api.md 3.1: raw unix ints, both bounds inclusive.
+        if params.get("updated_at_from") not in (None, ""):
+            updated_from = unix_param(params["updated_at_from"])
+            checks.append(lambda r: int(r["updated_at"]) >= updated_from)
+        if params.get("updated_at_to") not in (None, ""):
+            updated_to = unix_param(params["updated_at_to"])
+            checks.append(lambda r: int(r["updated_at"]) <= updated_to)
         # time_from/time_to are ignored unless period is set (pitfall 6); they filter creation time.
         if params.get("period") == "C":
             if params.get("time_from") not in (None, ""):
-                low = int(params["time_from"])
+                low = unix_param(params["time_from"])
                 checks.append(lambda r: int(r["timestamp"]) >= low)
             if params.get("time_to") not in (None, ""):
-                high = int(params["time_to"])
+                high = unix_param(params["time_to"])
                 checks.append(lambda r: int(r["timestamp"]) <= high)
         sort_by = str(params.get("sort_by") or "date")
         descending = str(params.get("sort_order") or "desc") == "desc"
         filter_key = tuple(sorted((k, str(v)) for k, v in params.items() if k not in ("page", "items_per_page")))
 
         def compute() -> list[str]:
+            # A linear pass over the orders (cached until the next write): orders are not among the tables
+            # the 272k scale knobs make big (DEFAULT_SCALE has 80), so this stays out of the measurements.
             rows = [r for r in table.iter_records() if all(c(r) for c in checks)]
             keys: dict[str, Callable[[Record], Any]] = {
                 "order_id": lambda r: int(r["order_id"]),
@@ -299,18 +328,19 @@ class OrdersApi(CscartResource):
             return error(403)
         orders = self.state.tables["orders"]
         record = orders.get(object_id or "")
-        notify = {"notify_user", "notify_department", "notify_vendor"}
-        status_only = "status" in body and set(body) - notify == {"status"}
+        status_only = "status" in body and set(body) - set(NOTIFY_FLAGS) == {"status"}
         if record is not None and caller.is_vendor and record["company_id"] != str(caller.user.company_id):
             return error(403, "Access denied")
+        notify = {recipient for flag, recipient in NOTIFY_FLAGS.items() if php_truthy(body.get(flag))}
         if status_only:
             # Fast path: no existence check - 200 even for an unknown order or status letter.
             if record is not None:
-                self._change_status(record, str(body["status"]))
+                self._change_status(record, str(body["status"]), notify)
                 if record["is_parent_order"] == "Y":
+                    # Linear over the orders: they are not scaled (see orders_get).
                     for child in orders.iter_records():
                         if child["parent_order_id"] == record["order_id"]:
-                            self._change_status(child, str(body["status"]))
+                            self._change_status(child, str(body["status"]), notify)
                 self.state.touched()
             return php_json({"order_id": object_id})
         if record is None:
@@ -318,20 +348,47 @@ class OrdersApi(CscartResource):
         for key in ("notes", "details", "email", "firstname", "lastname", "phone", *PROFILE_FIELDS):
             if key in body:
                 record[key] = str(body[key])
-        if "status" in body:
-            self._change_status(record, str(body["status"]))
         record["updated_at"] = str(int(time.time()))
         orders.put(record["order_id"], record, utc_now())
+        if "status" in body:
+            self._change_status(record, str(body["status"]), notify)
         self.state.touched()
         return php_json({"order_id": object_id})
 
-    def _change_status(self, record: Record, status: str) -> None:
+    def _change_status(self, record: Record, status: str, notify: set[str]) -> None:
+        """`fn_change_order_status`: nothing happens when the status is already `status` (U: CS-Cart returns
+        early then - no stock move, no `updated_at`, no e-mail); otherwise stock follows the statuses'
+        `inventory` params and an e-mail goes to each recipient whose notify_* flag was truthy."""
         old = record["status"]
+        if old == status:
+            return
         record["status"] = status
         record["updated_at"] = str(int(time.time()))
         if record["is_parent_order"] != "Y":
             self._adjust_stock(record, old, status)
+            self._notify(record, old, status, notify)
         self.state.tables["orders"].put(record["order_id"], record, utc_now())
+
+    def _notify(self, record: Record, old: str, status: str, recipients: set[str]) -> None:
+        """Record the e-mails CS-Cart would send (the admin API reads them: GET /__sandbox__/notifications)."""
+        vendor = self.state.vendors.get(int(record["company_id"] or 0))
+        addresses = {
+            "customer": record.get("email", ""),
+            "department": ORDERS_DEPARTMENT_EMAIL,
+            "vendor": vendor["email"] if vendor else "",
+        }
+        for recipient in ("customer", "department", "vendor"):
+            if recipient in recipients and addresses[recipient]:
+                self.state.notifications.append(
+                    {
+                        "order_id": record["order_id"],
+                        "status_from": old,
+                        "status_to": status,
+                        "recipient": recipient,
+                        "email": addresses[recipient],
+                        "at": int(time.time()),
+                    }
+                )
 
     def orders_delete(self, caller: ApiCaller, object_id: str | None, _b: dict[str, Any], _r: Request) -> Response:
         if caller.is_vendor:

@@ -30,6 +30,8 @@ class CscartState:
         self.categories: dict[int, Record] = {}
         self.vendors: dict[int, Record] = {}
         self.generation = 0
+        # E-mails a status change would have sent (notify_* flags), oldest first; read by the admin API.
+        self.notifications: list[Record] = []
         self._query_cache: OrderedDict[tuple[Any, ...], list[str]] = OrderedDict()
         self.context = seed_data.CscartContext(0, seed_data.resolve_scale(None))
         self.reset(0, None)
@@ -41,6 +43,7 @@ class CscartState:
         self.categories = {int(c["category_id"]): c for c in seed_data.cscart_categories()}
         self.vendors = {int(v["company_id"]): v for v in seed_data.cscart_vendors()}
         self.generation += 1
+        self.notifications = []
         self._query_cache.clear()
 
     def touched(self) -> None:

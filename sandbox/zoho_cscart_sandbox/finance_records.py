@@ -194,31 +194,49 @@ def build_salesorder(
     customer_id = body.get("customer_id", existing["customer_id"] if existing else None)
     if not customer_id:
         return finance_error(400, 4, "Please select a customer.")  # (U) code/text
+    if existing is not None and existing["status"] == "void":
+        return finance_error(400, 36010, "Void sales orders cannot be edited.")  # (U) code/text
     customer = tables["contacts"].get(str(customer_id))
     if customer is None:
         return finance_error(400, 1002, "Contact does not exist.")
+    if customer.get("contact_type") == "vendor":
+        # (U) a sales order's customer must be a customer contact, not a vendor.
+        return finance_error(400, 4, "Please select a valid customer.")
     lines_in = body.get("line_items", None if existing is None else existing["line_items"])
-    if not lines_in:
+    if not lines_in or not isinstance(lines_in, list):
         return finance_error(400, 4, "Please add at least one line item.")  # (U) code/text
     lines = []
+    # Line ids unique across orders: derived from the order's id (a new order's id is the table's next one).
+    order_id = existing["salesorder_id"] if existing else table.new_id()
     for n, line in enumerate(lines_in):
-        item = tables["items"].get(str(line.get("item_id", "")))
-        if item is None:
-            return finance_error(400, 1002, f"Item does not exist (line_items[{n}].item_id).")
-        quantity = float(line.get("quantity", 1))
-        rate = float(line.get("rate", item.get("rate", 0)))
+        if not isinstance(line, dict):
+            return finance_error(400, 4, "Invalid value passed for line_items")
+        item: Record | None = None
+        if line.get("item_id"):
+            item = tables["items"].get(str(line["item_id"]))
+            if item is None:
+                return finance_error(400, 1002, f"Item does not exist (line_items[{n}].item_id).")
+        elif not line.get("name"):
+            # (S) the OAS requires no item_id in a line (its properties are all optional); a line without
+            # one must at least carry a name (a free-text line, as in Zoho's UI). Without either: refused.
+            return finance_error(400, 4, f"Please enter an item name or select an item (line_items[{n}]).")
+        try:
+            quantity = float(line.get("quantity", 1))
+            rate = float(line.get("rate", item.get("rate", 0) if item else 0))
+        except (TypeError, ValueError):
+            return finance_error(400, 2, f"Invalid value passed for line_items[{n}] rate or quantity")
         lines.append(
             {
-                "line_item_id": line.get("line_item_id") or f"{org.finance_id_prefix}008{n:09d}",
-                "item_id": item["item_id"],
-                "name": line.get("name", item["name"]),
-                "sku": item.get("sku", ""),
+                "line_item_id": line.get("line_item_id") or f"{org.finance_id_prefix}08{order_id[-7:]}{n:02d}",
+                "item_id": item["item_id"] if item else "",
+                "name": line.get("name", item["name"] if item else ""),
+                "sku": item.get("sku", "") if item else "",
                 "description": line.get("description", ""),
                 "item_order": n,
                 "bcy_rate": rate,
                 "rate": rate,
                 "quantity": quantity,
-                "unit": item.get("unit", "pcs"),
+                "unit": line.get("unit") or (item.get("unit", "pcs") if item else ""),
                 "quantity_invoiced": 0.0,
                 "quantity_packed": 0.0,
                 "quantity_shipped": 0.0,
@@ -277,8 +295,6 @@ def build_salesorder(
         "shipping_charge": 0.0,
         "adjustment": 0.0,
     }
-    if existing is not None and existing["status"] == "void":
-        return finance_error(400, 36010, "Void sales orders cannot be edited.")  # (U) code/text
     for key in (
         "reference_number",
         "date",

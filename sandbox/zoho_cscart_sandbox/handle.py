@@ -112,6 +112,14 @@ class SandboxHandle:
         """Requests per endpoint template whose answer `timeout_rate` held back (hang_phase "after": applied)."""
         return dict(_call("GET", f"{self._admin(server)}/counters").get("hung", {}))
 
+    def cscart_notifications(self) -> list[dict[str, Any]]:
+        """E-mails CS-Cart order status changes would have sent since the last reset, oldest first.
+
+        Each is ``{order_id, status_from, status_to, recipient (customer|department|vendor), email, at}``;
+        a status change sends one per truthy ``notify_user`` / ``notify_department`` / ``notify_vendor`` flag.
+        """
+        return list(_call("GET", f"{self._admin('cscart')}/notifications")["notifications"])
+
     def grant_code(self, tenant: str, scopes: list[str] | None = None, lifetime_seconds: float = 180) -> str:
         """A Self Client grant code for the authorization_code grant (optionally with narrower scopes)."""
         query = {"tenant": tenant, "lifetime_seconds": str(lifetime_seconds)}

@@ -135,13 +135,22 @@ class LazyTable:
                 found.append(record_id)
         return found
 
-    def scan_ids_equal(self, name: str, normalise: Callable[[Any], Any], wanted: Any) -> list[str]:
+    def scan_ids_equal(
+        self,
+        name: str,
+        normalise: Callable[[Any], Any],
+        wanted: Any,
+        value_of: Callable[[Record], Any] | None = None,
+    ) -> list[str]:
         """``scan_ids(name, lambda v: normalise(v) == wanted)``, answered from an index of the seed column.
 
         The index (normalised seed value -> seed indexes) is built once per table; only the overlay (records
         written through the API) is scanned per call, so a uniqueness check at 300,000 records costs what the
         writes so far cost, not a pass over the whole column. Same ids, same order as :meth:`scan_ids`.
+        ``value_of`` reads a written record's value when `name` is not one of its keys (a derived field the
+        table's peek computes for seed records, such as a contact's primary e-mail).
         """
+        read = value_of if value_of is not None else (lambda record: record.get(name))
         key = (name, normalise)
         index = self._key_indexes.get(key)
         if index is None:
@@ -157,12 +166,12 @@ class LazyTable:
                 base.append((position, record_id))
         for record_id, record in overlay.items():
             position = self.base_index(record_id)
-            if position is not None and record_id not in deleted and normalise(record.get(name)) == wanted:
+            if position is not None and record_id not in deleted and normalise(read(record)) == wanted:
                 base.append((position, record_id))  # a seed record written through the API: its value now
         base.sort()
         found = [record_id for _position, record_id in base]
         for record_id in self._created:
-            if record_id not in deleted and normalise(overlay[record_id].get(name)) == wanted:
+            if record_id not in deleted and normalise(read(overlay[record_id])) == wanted:
                 found.append(record_id)
         return found
 

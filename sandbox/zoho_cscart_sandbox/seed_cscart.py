@@ -114,6 +114,13 @@ CSCART_STATUSES: tuple[tuple[int, str, str, str, str], ...] = (
 )
 
 
+# Order traps at fixed indexes (order_id = index + 1); see TRAPS["cscart_orders"] in seed.py.
+ORDER_PARENT, ORDER_CHILDREN, ORDER_INCOMPLETE, ORDER_GUEST = 8, (9, 10), 11, 12
+ORDER_DISCOUNT, ORDER_TAX, ORDER_NO_SKU_PRODUCT, ORDER_UNICODE_ADDRESS = 13, 14, 16, 17
+NO_SKU_PRODUCT_INDEX = 3  # the catalogue's product without a code: the Zoho side cannot match it by SKU
+VAT_RATE = 0.10  # CSCART_TAXES' VAT, 10 % on top of the price (price_includes_tax N)
+
+
 @dataclass(frozen=True)
 class CscartContext:
     seed: int
@@ -299,6 +306,60 @@ class CscartContext:
         }
 
     # Orders -----------------------------------------------------------------------------------
+    @staticmethod
+    def order_money(index: int, lines: Mapping[str, Record], subtotal: float, shipping: float) -> dict[str, Any]:
+        """Total, discounts and taxes of an order; only the discount and tax traps have non-zero ones.
+
+        Decimal columns of the orders table come back as strings ("5.00"); untouched ones stay the 0 the
+        reference's skeleton shows, so a reader meets both forms (cscart_api.md 5.4, pitfall 10).
+        """
+        money: dict[str, Any] = {
+            "total": f"{subtotal + shipping:.2f}",
+            "discount": 0,
+            "subtotal_discount": 0,
+            "taxes": [],
+            "tax_subtotal": 0,
+        }
+        if index == ORDER_DISCOUNT:
+            # Product discounts (per unit, in each line's `discount`) plus an order-level coupon of 5.00.
+            product_discounts = sum(float(line["discount"]) * int(line["amount"]) for line in lines.values())
+            money.update(
+                {
+                    "discount": f"{product_discounts:.2f}",
+                    "subtotal_discount": "5.00",
+                    "total": f"{subtotal - 5.0 + shipping:.2f}",
+                    "promotion_ids": "1",
+                }
+            )
+        if index == ORDER_TAX:
+            on_products = round(sum(line["tax_value"] for line in lines.values()), 2)
+            on_shipping = round(shipping * VAT_RATE, 2)
+            tax = round(on_products + on_shipping, 2)
+            money.update(
+                {
+                    "total": f"{subtotal + shipping + tax:.2f}",
+                    "tax_subtotal": tax,
+                    # `taxes` is an object keyed by tax_id when the order has taxes (an empty list otherwise).
+                    "taxes": {
+                        "6": {
+                            "rate_type": "P",
+                            "rate_value": f"{VAT_RATE * 100:.3f}",
+                            "price_includes_tax": "N",
+                            "regnumber": "",
+                            "priority": 0,
+                            "tax_subtotal": tax,
+                            "description": "VAT",
+                            "applies": {
+                                "P": on_products,
+                                "S": on_shipping,
+                                "items": {"P": {item_id: True for item_id in lines}, "S": {"0": {"1": True}}},
+                            },
+                        }
+                    },
+                }
+            )
+        return money
+
     def order_shape(self, index: int) -> tuple[str, str, int | None]:
         """(status, is_parent_order, parent index) for the order at `index`."""
         # Index 8 is a multi-vendor parent order (T, hidden) with children at 9 (vendor 1) and 10
@@ -317,7 +378,7 @@ class CscartContext:
         created, updated = self.stamp("cscart_orders", index)
         status, is_parent, parent = self.order_shape(index)
         users, products = self.counts["cscart_users"], self.counts["cscart_products"]
-        guest = index == 12
+        guest = index == ORDER_GUEST
         user_index = 3 + index % max(users - 3, 1)
         user = self.build_user(user_index) if not guest else None
         company_id = 1 if index == 9 else 2 if index == 10 else (2 if index % 4 == 3 else 1)
@@ -325,12 +386,17 @@ class CscartContext:
         candidate = index
         for line in range(1 + index % 3):
             product_index = (candidate * 7 + line * 3) % max(products, 1)
+            if index == ORDER_NO_SKU_PRODUCT and line == 0 and products > NO_SKU_PRODUCT_INDEX:
+                product_index = NO_SKU_PRODUCT_INDEX  # vendor 1's product without a code
             # Keep each sub-order on its vendor's products (products of vendor 2 have index % 3 == 2).
             while self.product_company(product_index) != company_id and is_parent == "N":
                 product_index = (product_index + 1) % max(products, 1)
             item_id = str(1_000_000_000 + (order_id * 7919 + line * 104_729) % 3_000_000_000)
-            price = self.product_price(product_index)
+            base_price = self.product_price(product_index)
             amount = 1 + (index + line) % 3
+            # Order 14's first line had a 10 % catalogue discount: price is what was paid per unit.
+            unit_discount = round(float(base_price) * 0.1, 2) if index == ORDER_DISCOUNT and line == 0 else 0.0
+            price = f"{float(base_price) - unit_discount:.2f}"
             lines[item_id] = {
                 "item_id": item_id,
                 "order_id": str(order_id),
@@ -341,17 +407,17 @@ class CscartContext:
                 "extra": {
                     "product": self.product_name(product_index),
                     "company_id": str(company_id),
-                    "base_price": price,
+                    "base_price": base_price,
                 },
                 "product": self.product_name(product_index),
                 "product_status": "A",
                 "deleted_product": False,
-                "discount": 0,
+                "discount": unit_discount if unit_discount else 0,
                 "company_id": str(company_id),
-                "base_price": float(price),
-                "original_price": float(price),
+                "base_price": float(base_price),
+                "original_price": float(base_price),
                 "cart_id": item_id,
-                "tax_value": 0,
+                "tax_value": round(float(price) * amount * VAT_RATE, 2) if index == ORDER_TAX else 0,
                 "subtotal": round(float(price) * amount, 2),
                 "display_subtotal": round(float(price) * amount, 2),
                 "shipped_amount": 0,
@@ -359,8 +425,9 @@ class CscartContext:
             }
         subtotal = round(sum(line["subtotal"] for line in lines.values()), 2)
         shipping_cost = 5.0
+        money = self.order_money(index, lines, subtotal, shipping_cost)
         profile = (
-            user["_profile"]
+            dict(user["_profile"])
             if user
             else {
                 "b_firstname": "Guest",
@@ -386,6 +453,20 @@ class CscartContext:
                 "s_address_type": "",
             }
         )
+        notes = "Leave at the door 🚪" if index % 10 == 5 else ""
+        if index == ORDER_UNICODE_ADDRESS:
+            for prefix in ("b_", "s_"):
+                profile.update(
+                    {
+                        f"{prefix}address": "Königstraße 12, Hinterhaus 2. OG",
+                        f"{prefix}address_2": "c/o Łukasz Żółć",
+                        f"{prefix}city": "München",
+                        f"{prefix}state": "BY",
+                        f"{prefix}country": "DE",
+                        f"{prefix}zipcode": "80331",
+                    }
+                )
+            notes = "Bitte klingeln 🔔 — 请放在门口, merci à Zoë"
         return {
             "order_id": str(order_id),
             "is_parent_order": is_parent,
@@ -393,20 +474,20 @@ class CscartContext:
             "company_id": "0" if is_parent == "Y" else str(company_id),
             "issuer_id": None,
             "user_id": "0" if guest else str(user["user_id"] if user else 0),
-            "total": f"{subtotal + shipping_cost:.2f}",
+            "total": money["total"],
             "subtotal": f"{subtotal:.2f}",
-            "discount": 0,
-            "subtotal_discount": 0,
+            "discount": money["discount"],
+            "subtotal_discount": money["subtotal_discount"],
             "payment_surcharge": 0,
             "shipping_ids": "1",
             "shipping_cost": f"{shipping_cost:.2f}",
             "timestamp": str(created),
             "updated_at": str(updated),
             "status": status,
-            "notes": "Leave at the door 🚪" if index % 10 == 5 else "",
+            "notes": notes,
             "details": "",
             "promotions": [],
-            "promotion_ids": "",
+            "promotion_ids": money.get("promotion_ids", ""),
             "firstname": profile["b_firstname"],
             "lastname": profile["b_lastname"],
             "company": "",
@@ -425,8 +506,8 @@ class CscartContext:
             "profile_id": str(user["profile_id"]) if user else "0",
             "storefront_id": "1",
             "products": lines,
-            "taxes": [],
-            "tax_subtotal": 0,
+            "taxes": money["taxes"],
+            "tax_subtotal": money["tax_subtotal"],
             "display_subtotal": subtotal,
             "display_shipping_cost": f"{shipping_cost:.2f}",
             "shipping": [

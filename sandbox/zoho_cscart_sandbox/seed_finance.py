@@ -34,6 +34,11 @@ FINANCE_KIND_DIGIT = {
 }
 
 INVENTORY_SO_STATUSES = ("draft", "confirmed", "void", "closed", "fulfilled")
+# Sales order index 6 (confirmed) carries the reference the orders pipeline writes: "CSC-<CS-Cart order_id>",
+# for a seed CS-Cart order of the tenant's vendor (order 3: vendor 1, status C; order 4: vendor 2, status F).
+SO_FROM_CSCART_INDEX = 6
+SO_FROM_CSCART_ORDER = {"acme_store": 3, "northwind_vendor": 4}
+SO_UNICODE_NOTES_INDEX = 4
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,17 @@ class FinanceContext:
             return self.contact_name(index)
         if kind == "salesorders" and name == "salesorder_number":
             return f"SO-{index + 1:05d}"
+        if kind == "salesorders" and name == "reference_number":
+            return self.so_reference(index)
+        if kind == "contacts" and name == "email":
+            # The primary contact person's e-mail (list rows show it as `email`; GET /contacts?email= reads it).
+            return self.contact_identity(index)[2]
         return MISSING
+
+    def so_reference(self, index: int) -> str:
+        if index == SO_FROM_CSCART_INDEX:
+            return f"CSC-{SO_FROM_CSCART_ORDER[self.tenant]}"
+        return f"CSC-ORDER-{1000 + index}" if index % 4 == 1 else ""
 
     # Sales orders -----------------------------------------------------------------------------
     def build_salesorder(self, index: int) -> Record:
@@ -265,7 +280,7 @@ class FinanceContext:
         return {
             "salesorder_id": self.finance_id("salesorders", index),
             "salesorder_number": f"SO-{index + 1:05d}",
-            "reference_number": f"CSC-ORDER-{1000 + index}" if index % 4 == 1 else "",
+            "reference_number": self.so_reference(index),
             "date": stamps["created_time"][:10],
             "shipment_date": "",
             "status": status,
@@ -296,7 +311,7 @@ class FinanceContext:
             "price_precision": 2,
             "billing_address": contact["billing_address"],
             "shipping_address": contact["shipping_address"],
-            "notes": "",
+            "notes": "Geschenkverpackung bitte 🎁 — 请在门口留下" if index == SO_UNICODE_NOTES_INDEX else "",
             "terms": "",
             "sales_channel": "direct_sales",
             "custom_fields": [],

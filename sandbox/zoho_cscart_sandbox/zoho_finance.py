@@ -39,6 +39,7 @@ from zoho_cscart_sandbox.finance_resources import (
     MAX_PER_PAGE,
     SALESORDERS,
     Resource,
+    indexed_ids,
     list_filter,
     list_row,
     read_json_body,
@@ -89,6 +90,15 @@ class ListCursors:
             while len(self.cursors) > self.limit:
                 self.cursors.popitem(last=False)
         return taken
+
+
+def _ordered(table: LazyTable, ids: list[str], order: str, descending: bool, since: datetime | None) -> list[str]:
+    """A few candidate ids (id order) as the list walk would give them: modified since `since`, in `order`."""
+    live = [i for i in ids if since is None or table.modified_at(i) >= since]
+    if order == "modified":
+        rank = {record_id: n for n, record_id in enumerate(live)}
+        live.sort(key=lambda record_id: (table.modified_at(record_id), rank[record_id]))
+    return live[::-1] if descending else live
 
 
 class Finance:
@@ -147,6 +157,9 @@ class Finance:
         predicate = list_filter(resource, params)
         if isinstance(predicate, Response):
             return predicate
+        # A key filter (contacts' email, sales orders' reference_number / salesorder_ids) narrows the walk to
+        # the ids an index gives; the predicate then checks the rest on those few records.
+        candidates = indexed_ids(resource, table, params)
         sort_column = params.get("sort_column")
         sort_order = params.get("sort_order", "A")
         descending = sort_order == "D"
@@ -158,6 +171,8 @@ class Finance:
             query = (resource.kind, tuple(sorted((k, v) for k, v in params.multi_items() if k != "page")))
 
             def ids() -> Iterator[str]:
+                if candidates is not None:
+                    return iter(_ordered(table, candidates, order, descending, since))
                 return table.iter_ids(order=order, descending=descending, modified_since=since)
 
             if predicate is None:
@@ -171,7 +186,12 @@ class Finance:
 
                 chunk = [list_row(resource, r) for r in self.cursors.take(table, query, start, stop, matches)]
         else:
-            matched = [r for r in table.iter_records(modified_since=since) if predicate is None or predicate(r)]
+            source = (
+                (r for r in (table.get(i) for i in _ordered(table, candidates, "id", False, since)) if r is not None)
+                if candidates is not None
+                else table.iter_records(modified_since=since)
+            )
+            matched = [r for r in source if predicate is None or predicate(r)]
             matched.sort(key=lambda r: str(r.get(sort_column, "")).casefold(), reverse=descending)
             chunk = [list_row(resource, r) for r in matched[start:stop]]
         page_context = {
@@ -312,8 +332,9 @@ class Finance:
         if record is None:
             return self.not_found(resource)
         if resource is SALESORDERS:
-            if status == "confirmed" and record["status"] != "draft":
-                return finance_error(400, 36014, "Only draft sales orders can be confirmed.")  # (U) text
+            refused = salesorder_transition_refused(record["status"], status)
+            if refused is not None:
+                return refused
             record["order_status"] = status
             message = (
                 "Sales order status has been changed to 'Confirmed'."
@@ -325,6 +346,27 @@ class Finance:
         record["status"] = status
         save_record(org, tables[resource.kind], record, created=False)
         return JSONResponse({"code": 0, "message": message})
+
+
+def salesorder_transition_refused(current: str, wanted: str) -> Response | None:
+    """The sales order status machine of `status/confirmed` and `status/void` (zoho_api.md 3.5).
+
+    (C) draft -> confirmed, draft or confirmed -> void. (U) everything else is refused with HTTP 400 and a
+    non-zero code (zoho_api.md 3.6: validation errors are 400 + code); the codes and texts are the sandbox's.
+    A void order cannot be confirmed, voided again or edited; closed/fulfilled orders (shipped or invoiced)
+    cannot be voided.
+    """
+    if wanted == "confirmed":
+        if current == "void":
+            return finance_error(400, 36015, "A void sales order cannot be confirmed.")
+        if current != "draft":
+            return finance_error(400, 36014, "Only draft sales orders can be confirmed.")
+        return None
+    if current == "void":
+        return finance_error(400, 36016, "The sales order is already void.")
+    if current not in ("draft", "confirmed"):
+        return finance_error(400, 36017, f"A {current} sales order cannot be marked as void.")
+    return None
 
 
 def build_finance_router(state: ZohoState) -> APIRouter:

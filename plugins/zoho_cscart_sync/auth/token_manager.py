@@ -3,7 +3,8 @@
 Zoho allows about 10 access-token mints per refresh token per 10 minutes and 15 live tokens; past that
 it answers "Access Denied" and blocks the refresh token. So:
 
-* the token is cached (encrypted) in the state store under a key derived from the refresh token, and
+* the token is cached (encrypted) in the state store under a salted fingerprint of the credentials (client id,
+  secret, refresh token: changed credentials mean a fresh mint), and
   reused by every process until shortly before it expires;
 * a cross-process lock (``state.token_lock``) makes concurrent tasks wait for one mint instead of
   stampeding the token endpoint; after the lock the cache is read again;
@@ -22,6 +23,7 @@ it answers "Access Denied" and blocks the refresh token. So:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -113,12 +115,19 @@ class TokenStatus:
         }
 
 
-def token_cache_key(accounts_url: str, client_id: str, refresh_token: str) -> str:
-    """Cache key of a refresh token: Zoho's limits are per refresh token, so tenants sharing one share it.
+_FINGERPRINT_SALT = b"zoho_cscart_sync/token-cache/credentials-fingerprint/v1"
 
-    Only a one-way digest of the refresh token is used, so the key itself reveals nothing.
+
+def credentials_fingerprint(accounts_url: str, client_id: str, client_secret: str, refresh_token: str) -> str:
+    """Key of the cached access token, its lock and mint log: a salted one-way hash (HMAC-SHA256) of every
+    credential the mint uses (tenants sharing one set of credentials share one token and one mint budget).
+
+    A connection whose client id, client secret or refresh token changed finds no cached token and mints, so a
+    connection test proves the credentials it holds instead of reusing a token minted with other ones. The
+    fingerprint reveals nothing about the secret (it is never stored, logged or shown, only this digest).
     """
-    digest = hashlib.sha256(f"{accounts_url}\n{client_id}\n{refresh_token}".encode()).hexdigest()
+    message = "\n".join((accounts_url, client_id, client_secret, refresh_token)).encode()
+    digest = hmac.new(_FINGERPRINT_SALT, message, hashlib.sha256).hexdigest()
     return f"zoho:{digest[:40]}"
 
 
@@ -169,7 +178,9 @@ class ZohoTokenManager:
         self.cipher = cipher or TokenCipher(client_secret)
         self._clock = clock
         self._sleep = sleep
-        self.cache_key = token_cache_key(self.accounts_url, client_id, refresh_token)
+        # The cached token, its lock and the mint log belong to these exact credentials. Only a mint with the
+        # right secret succeeds and is logged, so the mint log still counts what Zoho issued per refresh token.
+        self.cache_key = credentials_fingerprint(self.accounts_url, client_id, client_secret, refresh_token)
         self._memo: AccessToken | None = None
         register_secrets(client_secret, refresh_token)
 

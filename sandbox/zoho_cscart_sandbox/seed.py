@@ -142,7 +142,23 @@ TRAPS: dict[str, dict[int, str]] = {
         8: "Unicode name + HTML description",
     },
     "cscart_users": {0: "root admin", 1: "vendor admin company 1", 2: "vendor admin company 2"},
-    "cscart_orders": {},
+    # Statuses cycle O P C F D B I Y by index; company 2 when index % 4 == 3; notes with an emoji when
+    # index % 10 == 5; the first customers are María García and Zoë Ångström.
+    "cscart_orders": {
+        8: "multi-vendor parent order (T, hidden from lists)",
+        9: "sub-order of 8, vendor 1",
+        10: "sub-order of 8, vendor 2",
+        11: "incomplete order (N, hidden unless include_incompleted=1)",
+        12: "guest order (user_id 0)",
+        13: "product discount on a line + an order-level subtotal_discount",
+        14: "VAT tax line (taxes keyed by tax_id, tax on products and shipping)",
+        16: "a line whose product has no product code (no Zoho counterpart by SKU)",
+        17: "Unicode billing/shipping address and notes",
+    },
+    "inventory_salesorders": {
+        4: "Unicode notes and a Unicode customer",
+        6: 'confirmed, reference_number "CSC-<CS-Cart order_id>" (acme_store: CSC-3, northwind_vendor: CSC-4)',
+    },
 }
 
 

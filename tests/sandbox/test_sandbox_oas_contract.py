@@ -147,3 +147,53 @@ def test_validator_rejects_a_wrong_inventory_body(acme_zoho, oas):
     response._content = json.dumps(body).encode()
     with pytest.raises(InvalidData):
         oas.validate("inventory-v1/items.yml", response, server=INVENTORY, patch=add_page_context)
+
+
+def test_inventory_salesorder_orders_pipeline_calls_validate(acme_zoho, oas):
+    """The calls the orders pipeline makes: filtered lists, create with a free-text line, update, confirm, void."""
+    filtered = acme_zoho.inventory(
+        "GET",
+        "/salesorders",
+        params={"reference_number": "CSC-3", "last_modified_time": "2026-10-01T00:00:00-0500", "per_page": 200},
+    )
+    assert filtered.status_code == 200 and filtered.json()["salesorders"]
+    oas.validate("inventory-v1/salesorders.yml", filtered, server=INVENTORY, patch=salesorder_key)
+    contact = acme_zoho.inventory("GET", "/contacts", params={"email": "jane.doe@example.com"})
+    assert contact.status_code == 200 and contact.json()["contacts"]
+    oas.validate("inventory-v1/contacts.yml", contact, server=INVENTORY, patch=add_page_context)
+    customer = acme_zoho.inventory(
+        "POST",
+        "/contacts",
+        json={
+            "contact_name": "Contract Shopper",
+            "contact_type": "customer",
+            "contact_persons": [
+                {"first_name": "Con", "email": "contract.shopper@example.com", "is_primary_contact": True}
+            ],
+        },
+    )
+    assert customer.status_code == 201
+    oas.validate("inventory-v1/contacts.yml", customer, server=INVENTORY, patch=add_page_context)
+    item_id = acme_zoho.inventory("GET", "/items").json()["items"][0]["item_id"]
+    created = acme_zoho.inventory(
+        "POST",
+        "/salesorders",
+        json={
+            "customer_id": customer.json()["contact"]["contact_id"],
+            "reference_number": "CSC-4242",
+            "line_items": [
+                {"item_id": item_id, "quantity": 1, "rate": 12.5},
+                {"name": "Shipping", "quantity": 1, "rate": 5},
+            ],
+        },
+    )
+    assert created.status_code == 201
+    oas.validate("inventory-v1/salesorders.yml", created, server=INVENTORY, patch=salesorder_key)
+    order_id = created.json()["salesorder"]["salesorder_id"]
+    updated = acme_zoho.inventory("PUT", f"/salesorders/{order_id}", json={"notes": "Grüße"})
+    assert updated.status_code == 200
+    oas.validate("inventory-v1/salesorders.yml", updated, server=INVENTORY, patch=salesorder_key)
+    for status in ("confirmed", "void"):
+        changed = acme_zoho.inventory("POST", f"/salesorders/{order_id}/status/{status}")
+        assert changed.status_code == 200
+        oas.validate("inventory-v1/salesorders.yml", changed, server=INVENTORY, patch=salesorder_key)

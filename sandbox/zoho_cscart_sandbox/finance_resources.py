@@ -233,7 +233,7 @@ def list_filter(resource: Resource, params: Any) -> Callable[[Record], bool] | R
                 continue
             if resource is CONTACTS and name == "email" and mode == "equals":
                 # (S) exact e-mail: the primary contact person's, case-insensitively (the row's `email`).
-                checks.append(lambda r, v=value: _matches_text(primary_email(r), v, "equals"))
+                checks.append(_primary_email_check(value))
                 continue
             person_field = resource is CONTACTS and name in ("email", "first_name", "last_name")
             checks.append(_text_check(name, value, mode, person_field))
@@ -249,6 +249,10 @@ def list_filter(resource: Resource, params: Any) -> Callable[[Record], bool] | R
     if not checks:
         return None
     return lambda r: all(check(r) for check in checks)
+
+
+def _primary_email_check(value: str) -> Callable[[Record], bool]:
+    return lambda r: _matches_text(primary_email(r), value, "equals")
 
 
 def _text_check(name: str, value: str, mode: str, person_field: bool) -> Callable[[Record], bool]:

@@ -352,6 +352,11 @@ def test_salesorder_create_validates_like_the_api(acme_zoho):
     assert unknown_customer.status_code == 400 and unknown_customer.json()["code"] != 0
     unknown_item = create({"customer_id": contact["contact_id"], "line_items": [{"item_id": "123", "quantity": 1}]})
     assert unknown_item.status_code == 400 and unknown_item.json()["code"] == 1002
+    # Another organisation's contact or item is not this organisation's.
+    other_contact = seed.inventory_contacts("northwind_vendor")[0]["contact_id"]
+    other_item = seed.inventory_items("northwind_vendor")[0]["item_id"]
+    assert create({"customer_id": other_contact, "line_items": [{"item_id": item["item_id"]}]}).status_code == 400
+    assert create({"customer_id": contact["contact_id"], "line_items": [{"item_id": other_item}]}).status_code == 400
     empty_line = create({"customer_id": contact["contact_id"], "line_items": [{"quantity": 1, "rate": 5}]})
     assert empty_line.status_code == 400
     created = create(

@@ -68,10 +68,13 @@ def test_explicit_until_only_starts_from_watermark():
     assert (window.since, window.mode) == (watermark, WindowMode.EXPLICIT)
 
 
-def test_explicit_params_on_a_scheduled_dag_still_win():
-    # A backfill/scheduled run never carries params other than the defaults; if someone sets them, they win.
-    window = _resolve("scheduled", {"since": "2026-11-02T00:00:00Z"})
-    assert window.since == datetime(2026, 11, 2, tzinfo=UTC)
+@pytest.mark.parametrize("run_type", ["scheduled", "backfill"])
+@pytest.mark.parametrize("key", ["since", "until", "full_refresh"])
+def test_window_params_on_scheduled_and_backfill_runs_are_refused_naming_the_key(run_type, key):
+    # `airflow backfill create --dag-run-conf '{"since": ...}'` used to make every run read [since, its end).
+    value = True if key == "full_refresh" else "2026-11-02T00:00:00Z"
+    with pytest.raises(RunWindowError, match=f"'{key}' cannot be used on a {run_type} run"):
+        _resolve(run_type, {key: value})
 
 
 @pytest.mark.parametrize(

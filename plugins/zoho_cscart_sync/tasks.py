@@ -54,33 +54,95 @@ def select_directions(configured: tuple[str, ...], requested: str, *, has_record
 def plan_run(
     tenant_id: str, entity: str, tenants_dir: str, pipeline: str, directions: list[str], **context: Any
 ) -> dict[str, Any]:
-    """Resolve the run window of each direction (see windows.py) and what the run will do."""
-    tenant = load_tenant(Path(tenants_dir), tenant_id)
-    check_tenant_mappings(tenant, Path(tenants_dir))
+    """Check the trigger, take the run leases, then resolve the run window of each direction (see windows.py).
+
+    Refusals here are final (no retries): unknown conf keys, since >= until, window params on a scheduled or
+    backfill run, or another run of the same scope holding its lease (see run_guards.py).
+    """
+    from zoho_cscart_sync import run_guards
+
     params: Mapping[str, Any] = context["params"]
     dag_run = context["dag_run"]
-    chosen = select_directions(
-        tuple(directions),
-        params.get("direction") or CONFIGURED,
-        has_record_ids=bool(params.get("record_ids")),
-    )
+    run_type = _run_type(dag_run)
+    try:
+        run_guards.check_conf(getattr(dag_run, "conf", None), _declared_params(entity, directions), params, run_type)
+        tenant = load_tenant(Path(tenants_dir), tenant_id)
+        check_tenant_mappings(tenant, Path(tenants_dir))
+        chosen = select_directions(
+            tuple(directions),
+            params.get("direction") or CONFIGURED,
+            has_record_ids=bool(params.get("record_ids")),
+        )
+        explicit = run_guards.explicit_manual_interval(
+            run_type,
+            getattr(dag_run, "logical_date", None),
+            (context.get("data_interval_start"), context.get("data_interval_end")),
+            getattr(context.get("dag"), "timetable", None),
+        )
+    except (run_guards.RunRefused, RunPlanError) as exc:
+        raise run_guards.fail(f"tenant {tenant_id}, {entity}: {exc}") from None
     from zoho_cscart_sync.state import StateStore
 
     store = StateStore.default()
+    dry_run = bool(params.get("dry_run"))
+    leases: dict[str, dict[str, Any]] = {}
+    if not dry_run:  # a dry run writes nothing, so it cannot interleave with a run that does
+        try:
+            leases = run_guards.take_leases(
+                store, tenant_id, entity, chosen, dag_run.run_id, run_guards.LeaseSettings.from_env()
+            )
+        except run_guards.RunRefused as exc:
+            raise run_guards.fail(str(exc)) from None
+    try:
+        windows = _resolve_windows(store, tenant, entity, chosen, run_type, explicit, params, context)
+    except BaseException:
+        run_guards.release_leases(store, tenant_id, entity, leases, dag_run.run_id)
+        raise
+    from zoho_cscart_sync.pipeline import PIPELINES
+
+    spec = PIPELINES.get(entity)
+    options = {name: bool(params.get(name)) for name in (spec.options if spec is not None else ())}
+    return {"run_id": dag_run.run_id, "dry_run": dry_run, "windows": windows, "options": options, "leases": leases}
+
+
+def _declared_params(entity: str, directions: list[str]) -> frozenset[str]:
+    """Names of the Params this DAG declares (Airflow adds unknown conf keys to ``params``, so ask the source)."""
+    from zoho_cscart_sync.params import run_params
+    from zoho_cscart_sync.pipeline import PIPELINES
+
+    spec = PIPELINES.get(entity)
+    return frozenset(run_params(tuple(directions), spec.options if spec is not None else ()))
+
+
+def _resolve_windows(
+    store: Any,
+    tenant: TenantConfig,
+    entity: str,
+    chosen: tuple[str, ...],
+    run_type: str,
+    explicit: tuple[Any, Any] | None,
+    params: Mapping[str, Any],
+    context: Mapping[str, Any],
+) -> dict[str, dict[str, Any]]:
+    tenant_id = tenant.tenant_id
+    dag_run = context["dag_run"]
     windows: dict[str, dict[str, Any]] = {}
     for direction in chosen:
         try:
             window = resolve_window(
-                run_type=_run_type(dag_run),
+                run_type=run_type,
                 data_interval_start=context.get("data_interval_start"),
                 data_interval_end=context.get("data_interval_end"),
                 run_after=dag_run.run_after,
                 params=params,
                 watermark=store.get_watermark(tenant_id, entity, direction),
                 start_date=tenant.start_date,
+                explicit_interval=explicit,
             )
         except RunWindowError as exc:
-            raise RunPlanError(f"tenant {tenant_id}, {entity}, {direction}: {exc}") from None
+            from zoho_cscart_sync.run_guards import fail
+
+            raise fail(f"tenant {tenant_id}, {entity}, {direction}: {exc}") from None
         backlog = store.get_backlog(tenant_id, entity, direction)
         if backlog is not None:
             window = window.with_backlog(backlog.since)
@@ -94,11 +156,7 @@ def plan_run(
             window.since.isoformat() if window.since else "-inf",
             window.until.isoformat(),
         )
-    from zoho_cscart_sync.pipeline import PIPELINES
-
-    spec = PIPELINES.get(entity)
-    options = {name: bool(params.get(name)) for name in (spec.options if spec is not None else ())}
-    return {"run_id": dag_run.run_id, "dry_run": bool(params.get("dry_run")), "windows": windows, "options": options}
+    return windows
 
 
 def check_tenant_mappings(tenant: TenantConfig, tenants_dir: Path) -> None:
@@ -166,11 +224,34 @@ def run_stage(
         raise AirflowSkipException(f"direction {direction} is not part of this run")
     tenant = load_tenant(Path(tenants_dir), tenant_id)
     ctx = _context_for(tenant, entity, direction, plan, tenants_dir)
-    implementation = _pipeline(pipeline)
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from zoho_cscart_sync import run_guards
+
+    if direction in (plan.get("leases") or {}):
+        from zoho_cscart_sync.state import StateStore
+
+        try:
+            run_guards.renew_lease(
+                StateStore.default(), tenant_id, entity, direction, ctx.run_id, run_guards.LeaseSettings.from_env()
+            )
+        except run_guards.RunRefused as exc:
+            raise run_guards.fail(str(exc)) from None
+    try:
+        return _stage(stage, _pipeline(pipeline), ctx, upstream)
+    except AirflowNotFoundException as exc:  # a missing connection: retrying cannot create it
+        try:
+            run_guards.check_connections((tenant.zoho_conn_id, tenant.cscart_conn_id), tenant_id)
+        except run_guards.RunRefused as missing:
+            raise run_guards.fail(str(missing)) from None
+        raise run_guards.fail(f"tenant {tenant_id}: {exc}. See README, Connections") from None
+
+
+def _stage(stage: str, implementation: EntityPipeline, ctx: RunContext, upstream: Any) -> dict[str, Any]:
     if stage == "extract":
         return implementation.extract(ctx)
     if upstream is None:
-        raise RunPlanError(f"stage {stage} of {direction} got no input from the previous stage")
+        raise RunPlanError(f"stage {stage} of {ctx.direction} got no input from the previous stage")
     if stage == "map":
         return implementation.map(ctx, dict(upstream))
     if stage == "load":
@@ -182,15 +263,37 @@ def report_run(
     tenant_id: str, entity: str, tenants_dir: str, pipeline: str, directions: list[str], **context: Any
 ) -> dict[str, Any]:
     """Final task: finish each direction, advance watermarks, log the run report, then fail the run if a direction
-    did not complete, or (tenant setting ``fail_run_on: new_failures``) if records failed for the first time."""
+    did not complete, or (tenant setting ``fail_run_on: new_failures``) if records failed for the first time.
+    Releases the run's leases last, whatever happened (see run_guards.py)."""
     ti = context["ti"]
     plan = _pull_plan(ti, tenant_id, entity)
-    tenant = load_tenant(Path(tenants_dir), tenant_id)
-    implementation = _pipeline(pipeline)
     from zoho_cscart_sync.state import StateStore
-    from zoho_cscart_sync.sync.report import failure_sample, format_run_report, new_failures_message
 
     store = StateStore.default()
+    try:
+        return _report(store, plan, tenant_id, entity, tenants_dir, pipeline, directions, ti)
+    finally:
+        if plan.get("leases"):
+            from zoho_cscart_sync.run_guards import release_leases
+
+            # After the watermarks moved: the next run of this scope reads from where this one ended.
+            release_leases(store, tenant_id, entity, plan["leases"], str(plan["run_id"]))
+
+
+def _report(
+    store: Any,
+    plan: Mapping[str, Any],
+    tenant_id: str,
+    entity: str,
+    tenants_dir: str,
+    pipeline: str,
+    directions: list[str],
+    ti: Any,
+) -> dict[str, Any]:
+    tenant = load_tenant(Path(tenants_dir), tenant_id)
+    implementation = _pipeline(pipeline)
+    from zoho_cscart_sync.sync.report import failure_sample, format_run_report, new_failures_message
+
     summary: dict[str, Any] = {
         "tenant": tenant_id,
         "entity": entity,

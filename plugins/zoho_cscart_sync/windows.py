@@ -2,7 +2,9 @@
 
 | run                                   | window                                                    |
 |---------------------------------------|-----------------------------------------------------------|
-| scheduled, backfill                   | exactly the data interval ``[start, end)``                |
+| scheduled, backfill                   | exactly the data interval ``[start, end)``; window params |
+|                                       | (since, until, full_refresh, record_ids) are refused      |
+| manual with an explicit data interval | exactly that interval (REST / UI "Specify Manually")      |
 | manual with ``since`` and/or ``until``| ``[since or watermark or start_date, until or run_after)``|
 | manual without them                   | ``[last successful watermark or start_date, run_after)``  |
 | ``full_refresh``                      | everything up to the window end (``since`` is None)       |
@@ -106,8 +108,14 @@ def resolve_window(
     params: Mapping[str, Any],
     watermark: datetime | None,
     start_date: datetime,
+    explicit_interval: tuple[datetime, datetime] | None = None,
 ) -> RunWindow:
-    """Apply the run-window rule (see the module docstring) for one direction of one run."""
+    """Apply the run-window rule (see the module docstring) for one direction of one run.
+
+    ``explicit_interval``: the data interval a manual run was given explicitly (see
+    ``run_guards.explicit_manual_interval``); it is the window, and ``since``/``until``/``full_refresh`` are refused
+    with it.
+    """
     record_ids: Sequence[str] = params.get("record_ids") or ()
     since_param = params.get("since")
     until_param = params.get("until")
@@ -120,7 +128,23 @@ def resolve_window(
         return RunWindow(since=None, until=parse_datetime(run_after), mode=WindowMode.RECORDS, record_ids=cleaned)
 
     is_interval_run = run_type in ("scheduled", "backfill")
-    if is_interval_run and not (since_param or until_param or full_refresh):
+    if is_interval_run or explicit_interval is not None:
+        given = [
+            name
+            for name, value in (("since", since_param), ("until", until_param), ("full_refresh", full_refresh))
+            if value
+        ]
+        if given:
+            what = f"a {run_type} run" if is_interval_run else "a manual run with an explicit data interval"
+            raise RunWindowError(
+                f"{', '.join(repr(k) for k in given)} cannot be used on {what}: it reads exactly its data interval"
+            )
+    if explicit_interval is not None and not is_interval_run:
+        start, end = parse_datetime(explicit_interval[0]), parse_datetime(explicit_interval[1])
+        if start >= end:
+            raise RunWindowError(f"empty data interval [{start.isoformat()}, {end.isoformat()})")
+        return RunWindow(since=start, until=end, mode=WindowMode.EXPLICIT)
+    if is_interval_run:
         if data_interval_start is None or data_interval_end is None:
             raise RunWindowError(f"a {run_type} run has no data interval")
         start, end = parse_datetime(data_interval_start), parse_datetime(data_interval_end)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from zoho_cscart_sync.state.errors import (
     LinkConflictError,
     NaturalKeyConflictError,
+    RunLeaseHeld,
     SchemaVersionError,
     StateStoreError,
     TokenLockTimeout,
 )
-from zoho_cscart_sync.state.models import CachedToken, PendingWrite, QuarantineEntry, RecordLink
+from zoho_cscart_sync.state.models import CachedToken, PendingWrite, QuarantineEntry, RecordLink, RunLease
 from zoho_cscart_sync.state.store import StateStore
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "PendingWrite",
     "QuarantineEntry",
     "RecordLink",
+    "RunLease",
+    "RunLeaseHeld",
     "SchemaVersionError",
     "StateStore",
     "StateStoreError",

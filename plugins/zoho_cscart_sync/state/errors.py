@@ -21,3 +21,11 @@ class LinkConflictError(StateStoreError):
 
 class NaturalKeyConflictError(StateStoreError):
     """A natural key (e-mail, SKU, order reference) is already claimed by another live link."""
+
+
+class RunLeaseHeld(StateStoreError):
+    """Another run holds the lease of a (tenant, entity, direction) and did not release it in time."""
+
+    def __init__(self, message: str, *, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder

@@ -201,6 +201,21 @@ def _v5_link_origin_and_run_counts(connection: Connection) -> None:
     md.create_all(connection, checkfirst=False)
 
 
+def _v6_run_leases(connection: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table(
+        "zcs_run_leases",
+        md,
+        sa.Column("tenant", sa.String(100), primary_key=True),
+        sa.Column("entity", sa.String(50), primary_key=True),
+        sa.Column("direction", sa.String(30), primary_key=True),
+        sa.Column("run_id", sa.String(250), nullable=False),
+        sa.Column("acquired_at", UtcDateTime, nullable=False),
+        sa.Column("expires_at", UtcDateTime, nullable=False),
+    )
+    md.create_all(connection, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "watermarks and token cache", _v1_watermarks_and_token_cache),
     Migration(
@@ -211,6 +226,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "quarantine kinds: content / transient / waiting, content hash, first run", _v3_quarantine_kinds),
     Migration(4, "backlogs: unfinished windows of directions that spent their call budget", _v4_backlogs),
     Migration(5, "link origin and per-run dashboard counts", _v5_link_origin_and_run_counts),
+    Migration(6, "run leases: one run at a time per tenant, entity and direction", _v6_run_leases),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

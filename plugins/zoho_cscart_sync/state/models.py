@@ -83,6 +83,18 @@ class Backlog:
 
 
 @dataclass(frozen=True)
+class RunLease:
+    """The run that holds (tenant, entity, direction) until it releases the lease or ``expires_at`` passes."""
+
+    tenant: str
+    entity: str
+    direction: str
+    run_id: str
+    acquired_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class LinkTally:
     """What the ID map says about one tenant and entity (counted in SQL, never by listing links)."""
 

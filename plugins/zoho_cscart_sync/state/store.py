@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from zoho_cscart_sync.state import backlogs, links, locks, migrations, pending, run_stats, tokens, watermarks
+from zoho_cscart_sync.state import backlogs, leases, links, locks, migrations, pending, run_stats, tokens, watermarks
 from zoho_cscart_sync.state import counts as run_counts
 from zoho_cscart_sync.state import quarantine as quarantine_records
 from zoho_cscart_sync.state.engine import (
@@ -31,7 +32,7 @@ from zoho_cscart_sync.state.engine import (
     sqlite_database_path,
     write_transaction,
 )
-from zoho_cscart_sync.state.errors import LinkConflictError
+from zoho_cscart_sync.state.errors import LinkConflictError, RunLeaseHeld
 from zoho_cscart_sync.state.models import (
     Backlog,
     CachedToken,
@@ -41,6 +42,7 @@ from zoho_cscart_sync.state.models import (
     QuarantineEntry,
     RecordLink,
     RunCounts,
+    RunLease,
 )
 from zoho_cscart_sync.state.natural_keys import normalise_natural_key
 from zoho_cscart_sync.state.timestamps import require_utc, utc_now
@@ -172,6 +174,72 @@ class StateStore:
                 value.isoformat(),
                 run_id,
             )
+
+    # ----------------------------------------------------------------- run leases
+
+    def get_run_lease(self, tenant: str, entity: str, direction: str) -> RunLease | None:
+        """The lease of (tenant, entity, direction) as stored (possibly expired), or None."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._read() as connection:
+            return leases.get_lease(connection, tenant, entity, direction)
+
+    def acquire_run_lease(
+        self,
+        tenant: str,
+        entity: str,
+        direction: str,
+        run_id: str,
+        *,
+        ttl: timedelta,
+        wait_seconds: float = 0.0,
+        poke_seconds: float = 5.0,
+        on_wait: Callable[[RunLease], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> RunLease:
+        """Take (or renew) the lease of (tenant, entity, direction) for ``run_id``, valid for ``ttl``.
+
+        While another run holds a live lease, try again every ``poke_seconds`` for up to ``wait_seconds``
+        (0: fail at once); ``on_wait`` is told about the holder before each pause. Raises RunLeaseHeld naming
+        the holding run when the wait is over.
+        """
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        run_id = require_text(run_id, "run_id")
+        if ttl <= timedelta(0):
+            raise ValueError(f"a lease needs a positive ttl, got {ttl}")
+        if wait_seconds < 0 or poke_seconds <= 0:
+            raise ValueError(f"wait_seconds must be >= 0 and poke_seconds > 0, got {wait_seconds}, {poke_seconds}")
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            now = self._clock()
+            with self._write() as connection:
+                acquired, lease = leases.try_acquire(
+                    connection, tenant, entity, direction, run_id=run_id, now=now, expires_at=now + ttl
+                )
+            if acquired and lease is not None:
+                return lease
+            assert lease is not None  # not acquired means another run's live lease is there
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                waited = f" after waiting {wait_seconds:g} s" if wait_seconds else ""
+                raise RunLeaseHeld(
+                    f"tenant {tenant}, {entity}, {direction}: run {lease.run_id!r} holds the run lease "
+                    f"(taken {lease.acquired_at.isoformat()}, expires {lease.expires_at.isoformat()}){waited}; "
+                    "runs of one tenant, entity and direction never overlap",
+                    holder=lease.run_id,
+                )
+            if on_wait is not None:
+                on_wait(lease)
+            sleep(min(poke_seconds, remaining))
+
+    def release_run_lease(self, tenant: str, entity: str, direction: str, run_id: str) -> bool:
+        """Release the lease if ``run_id`` holds it; False when it did not (expired and taken over, or none)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        run_id = require_text(run_id, "run_id")
+        with self._write() as connection:
+            return leases.release(connection, tenant, entity, direction, run_id=run_id)
 
     # ----------------------------------------------------------------- token cache
 

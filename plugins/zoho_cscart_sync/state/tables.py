@@ -56,6 +56,17 @@ backlogs = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+run_leases = sa.Table(
+    "zcs_run_leases",
+    metadata,
+    sa.Column("tenant", sa.String(TENANT), primary_key=True),
+    sa.Column("entity", sa.String(ENTITY), primary_key=True),
+    sa.Column("direction", sa.String(DIRECTION), primary_key=True),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("acquired_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
 token_cache = sa.Table(
     "zcs_token_cache",
     metadata,

@@ -121,4 +121,15 @@ PIPELINES: dict[str, PipelineSpec] = {
         },
         options=("stock_only",),
     ),
+    "orders": PipelineSpec(
+        "orders",
+        "zoho_cscart_sync.pipelines.orders:PIPELINE",
+        DIRECTIONS,
+        {
+            Direction.ZOHO_TO_CSCART.value: "Zoho Inventory sales orders (of the imported statuses) become CS-Cart "
+            "orders; later Zoho status changes follow",
+            Direction.CSCART_TO_ZOHO.value: "new and changed CS-Cart orders become Zoho Inventory sales orders "
+            "(reference CSC-<id>), their status kept in step",
+        },
+    ),
 }

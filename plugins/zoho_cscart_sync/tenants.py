@@ -128,9 +128,6 @@ class TenantDefaults(_Strict):
     customer_company_id: int | None = Field(
         default=None, ge=0, description="company_id given to customers created in CS-Cart (vendor tenants)."
     )
-    guest_customer_id: str | None = Field(
-        default=None, description="Zoho customer id used for CS-Cart guest orders (user_id 0)."
-    )
     payment_id: int | None = Field(default=None, ge=1, description="CS-Cart payment for imported orders.")
     shipping_id: int | None = Field(default=None, ge=1, description="CS-Cart shipping for imported orders.")
 

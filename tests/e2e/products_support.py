@@ -24,9 +24,9 @@ def cscart_update_product(sandbox: Any, product_id: str, changes: dict[str, Any]
     )
 
 
-def cscart_place_order(sandbox: Any, product_id: str, quantity: int, *, email: str) -> None:
-    """A guest order of ``quantity`` of one product: CS-Cart takes it from stock without touching the product's
-    ``updated_timestamp``."""
+def cscart_place_order(sandbox: Any, product_id: str, quantity: int, *, email: str) -> str:
+    """A guest order of ``quantity`` of one product (its order id): CS-Cart takes it from stock without touching
+    the product's ``updated_timestamp``."""
     order = {
         "user_id": 0,
         "user_data": {"email": email, "b_firstname": "Stock", "b_lastname": "Buyer"},
@@ -34,7 +34,8 @@ def cscart_place_order(sandbox: Any, product_id: str, quantity: int, *, email: s
         "shipping_id": 1,
         "products": {"1": {"product_id": product_id, "amount": quantity}},
     }
-    _http_json(f"{sandbox.cscart_url}/api/orders", headers=_cscart_headers(sandbox), method="POST", body=order)
+    body = _http_json(f"{sandbox.cscart_url}/api/orders", headers=_cscart_headers(sandbox), method="POST", body=order)
+    return str(body["order_id"])
 
 
 class InventoryReader:

@@ -255,4 +255,4 @@ def test_source_fields_lists_what_an_extractor_must_request() -> None:
     assert len(fields) == len(set(fields)) <= 50
     orders = load("orders", "cscart_to_zoho")
     assert orders.source_fields()[0] == "order_id"
-    assert {"products", "shipping", "user_id"} <= set(orders.source_fields())
+    assert {"products", "shipping", "email"} <= set(orders.source_fields())

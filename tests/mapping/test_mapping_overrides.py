@@ -63,11 +63,11 @@ def test_override_picks_a_variant() -> None:
 def test_tenant_status_map_and_override_patch_layer_in_order() -> None:
     record = {
         "order_id": "1",
-        "user_id": "4",
+        "email": "buyer@example.com",
         "status": "C",
         "products": {"1": {"product_id": "1", "price": "1", "amount": "1"}},
     }
-    links = {"customers": "Z4", "products": "ZP1"}
+    links = {"order_contacts": "Z4", "products": "ZP1"}
 
     def resolve(entity: str, source_id: str) -> str | None:
         return links[entity]
@@ -235,7 +235,6 @@ def test_tenant_default_keys_lists_what_the_mappings_read() -> None:
         "category_map",
         "company_id",
         "customer_company_id",
-        "guest_customer_id",
         "order_status_map",
         "payment_id",
         "payment_method_map",

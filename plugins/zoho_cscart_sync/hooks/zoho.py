@@ -453,6 +453,18 @@ class ZohoHook(HttpHook):
         """``POST /books/v3/<resource>/<id>/<status>`` (``active`` / ``inactive``)."""
         self._finance_mark(ZOHO_BOOKS, BOOKS_BASE, resource, object_id, status)
 
+    def inventory_status(self, resource: str, object_id: str, status: str) -> None:
+        """``POST /inventory/v1/<resource>/<id>/status/<status>`` (sales orders: ``confirmed`` / ``void``)."""
+        if status not in ("confirmed", "void"):
+            raise ValueError(f"{resource} status must be confirmed or void, got {status!r}")
+        # Idempotent in effect (a second identical call is refused, not applied twice), so it may be retried.
+        self._call(
+            ZOHO_INVENTORY,
+            "POST",
+            f"{INVENTORY_BASE}/{resource}/{object_id}/status/{status}",
+            params=self._organization_params(),
+        )
+
     def _finance_mark(self, api: str, base: str, resource: str, object_id: str, status: str) -> None:
         if status not in ("active", "inactive"):
             raise ValueError(f"{resource} status must be active or inactive, got {status!r}")

@@ -146,9 +146,12 @@ def _map_chunk(
                 continue
             route = quirks.route(stream, target, row, link)
             mapping = run.mapping(run.direction, quirks.mapping_variant(stream, target, route))
-            mapped = mapping.apply(row, tenant=run.tenant_id)
+            mapped = mapping.apply(row, tenant=run.tenant_id, resolve_id=quirks.resolver_for(stream, row))
             if not mapped.ok:
-                counts[namespace] += 1
+                if mapped.error_kind == "waiting":
+                    waiting[namespace] += 1  # a related record is not synchronised yet: tried again every run
+                else:
+                    counts[namespace] += 1
                 _quarantine_map_failure(run, namespace, source_id, source_hash, mapped)
                 continue
             record = MappedRecord(
@@ -198,15 +201,16 @@ def _quarantine_map_failure(run: EntityRun, namespace: str, source_id: str, sour
     log.warning("%s: %s", run.label, mapped.failure_message())
     if run.ctx.dry_run:
         return
+    waits = mapped.error_kind == "waiting"
     run.store.quarantine(
         run.tenant_id,
         namespace,
         run.direction.value,
         source_id,
-        reason=f"mapping failed: {mapped.error_summary()}",
+        reason=f"{'waiting for a related record' if waits else 'mapping failed'}: {mapped.error_summary()}",
         stage=MAP_STAGE,
         run_id=run.ctx.run_id,
         field=mapped.errors[0].field,
-        kind="content",
-        content_hash=source_hash,
+        kind="waiting" if waits else "content",
+        content_hash=None if waits else source_hash,
     )

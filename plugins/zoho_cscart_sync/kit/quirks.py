@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from zoho_cscart_sync.kit.context import EntityRun
     from zoho_cscart_sync.kit.spec import StreamSpec, TargetSpec
+    from zoho_cscart_sync.mapping.transforms.base import IdResolver
     from zoho_cscart_sync.state.models import RecordLink
     from zoho_cscart_sync.sync.records import MappedRecord
     from zoho_cscart_sync.sync.staging import StagedRef
@@ -54,6 +55,21 @@ class EntityQuirks:
     ) -> str | None:
         """Which of :meth:`routes` a source row goes to."""
         return None
+
+    def resolve_id(self, entity: str, source_id: str) -> str | None:
+        """``id_link``: the counterpart of a related record of ``entity`` (an order's product), from the ID map;
+        None when it is not synchronised yet (the record then waits, see ``MissingLinkError``)."""
+        direction = self.run.direction
+        links = self.run.store.get_links(self.run.tenant_id, entity, **{f"{direction.source}_ids": [source_id]})
+        link = links.get(source_id)
+        if link is None or link.deleted_at is not None:
+            return None
+        target_id: str | None = getattr(link, direction.target_id_field)
+        return target_id
+
+    def resolver_for(self, stream: StreamSpec, row: Mapping[str, Any]) -> IdResolver:
+        """The ``id_link`` resolver for one source row (orders: the row's names create its billing contact)."""
+        return self.resolve_id
 
     def mapping_variant(self, stream: StreamSpec, target: TargetSpec, route: str | None) -> str:
         """The mapping variant a record of ``stream`` is mapped with for ``target`` / ``route``."""

@@ -123,12 +123,17 @@ class FinanceSource:
                 f"stream {self.stream.name}: window strategy {self.stream.window!r} is not for {self._api}"
             )
         list_pages = self.hook.inventory_pages if self._api == "inventory" else self.hook.books_pages
-        yield from list_pages(
+        pages = list_pages(
             self.stream.resource,
             params={**self.stream.list_params, **self.stream.read_params, "per_page": FINANCE_PAGE},
             modified_since=window.since,
             modified_until=window.until,
         )
+        if not self.stream.full_records:
+            yield from pages
+            return
+        for page in pages:
+            yield from self.by_ids([str(row[self.stream.id_field]) for row in page])
 
     def by_ids(self, ids: Sequence[str]) -> Iterator[Page]:
         get = self.hook.inventory_get if self._api == "inventory" else self.hook.books_get
@@ -174,6 +179,15 @@ class CsCartSource:
     def pages(self, window: RunWindow) -> Iterator[Page]:
         if self.stream.window == "cscart_newest_first":
             yield from self._newest_first(window)
+            return
+        if self.stream.window == "cscart_updated_at":
+            yield from self.hook.window_pages(
+                self.stream.resource,
+                since=window.since,
+                until=window.until,
+                params=self._scope_params(),
+                items_per_page=CSCART_PAGE,
+            )
             return
         if self.stream.window != "full_scan":
             raise ValueError(f"CS-Cart stream {self.stream.name}: window strategy {self.stream.window!r} unknown")

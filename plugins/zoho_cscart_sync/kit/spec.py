@@ -18,7 +18,9 @@ from zoho_cscart_sync.directions import Direction
 
 SourceSystem = Literal["zoho_crm", "zoho_inventory", "zoho_books", "cscart"]
 
-WindowStrategy = Literal["crm_coql", "crm_list", "full_scan", "finance_modified", "cscart_newest_first"]
+WindowStrategy = Literal[
+    "crm_coql", "crm_list", "full_scan", "finance_modified", "cscart_newest_first", "cscart_updated_at"
+]
 """How a stream reads "modified in the window":
 
 * ``crm_coql``: keyset COQL on (Modified_Time, id), 2,000 rows a call, no 2,000-record wall;
@@ -26,7 +28,9 @@ WindowStrategy = Literal["crm_coql", "crm_list", "full_scan", "finance_modified"
 * ``full_scan``: the API has no modified filter (CS-Cart users): every page, compared by content hash;
 * ``finance_modified``: Zoho Inventory / Books lists filtered by ``last_modified_time`` (200 a page);
 * ``cscart_newest_first``: CS-Cart list sorted by ``updated_timestamp`` descending, read until a page reaches
-  the window's start (CS-Cart products): an idle run costs one call whatever the catalogue size.
+  the window's start (CS-Cart products): an idle run costs one call whatever the catalogue size;
+* ``cscart_updated_at``: CS-Cart's own ``updated_at_from`` / ``updated_at_to`` filter (orders): the server
+  selects the window, so an idle run costs one call.
 """
 
 ByIdsStrategy = Literal["coql_in", "get_each"]
@@ -90,6 +94,9 @@ class StreamSpec:
     """List parameters that shape the answer, not the selection (``get_features=0``): sent, never checked."""
     extra_fields: tuple[str, ...] = ()
     """Source fields read besides the mapping's own (the requirement's field is added automatically)."""
+    full_records: bool = False
+    """List rows lack fields the mapping needs (Zoho sales orders: no line items): each listed record is read
+    whole by id (one call per record in the window)."""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,18 @@ def build_writer(run: EntityRun, target: TargetSpec, route: str | None) -> Targe
         from zoho_cscart_sync.pipelines.product_writers import InventoryItemWriter
 
         return InventoryItemWriter(run.zoho)
+    if key == ("zoho_inventory", "salesorders"):
+        from zoho_cscart_sync.pipelines.order_writers import InventorySalesOrderWriter
+
+        return InventorySalesOrderWriter(run.zoho)
+    if key == ("cscart", "orders"):
+        from zoho_cscart_sync.pipelines.order_writers import CsCartOrderWriter
+
+        settings = run.settings
+        notify = {
+            name: bool(getattr(settings, name, False)) for name in ("notify_user", "notify_department", "notify_vendor")
+        }
+        return CsCartOrderWriter(run.cscart, notify=notify)
     if target.system == "zoho_crm":
         from zoho_cscart_sync.pipelines.zoho_writers import CrmUpsertWriter
 

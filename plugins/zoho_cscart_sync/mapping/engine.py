@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from zoho_cscart_sync.mapping.content import ContentRules, Finding, check_value, clean_markup, flag_name
-from zoho_cscart_sync.mapping.errors import TransformError
+from zoho_cscart_sync.mapping.errors import MissingLinkError, TransformError
 from zoho_cscart_sync.mapping.paths import get_path, root_name, set_path
 from zoho_cscart_sync.mapping.schema import KEY_BY_POSITION
 from zoho_cscart_sync.mapping.transforms.base import IdResolver, TransformArgs, TransformContext, is_empty
@@ -21,9 +21,12 @@ from zoho_cscart_sync.mapping.value_maps import CompiledValueMap
 Severity = Literal["error", "warning"]
 #: ``content``: the source record itself is the problem (bad or missing data, or a mapping rule it cannot
 #: meet); mapping it again gives the same result, so a runner waits for the source to change instead of
-#: retrying. Every mapping issue is a content issue: the engine does no I/O that could fail transiently.
-IssueKind = Literal["content"]
+#: retrying. ``waiting``: a related record (``id_link``) has no counterpart yet; mapping it again once that
+#: record is synchronised succeeds, so a runner tries it every run. The engine does no I/O that could fail
+#: transiently.
+IssueKind = Literal["content", "waiting"]
 CONTENT: IssueKind = "content"
+WAITING: IssueKind = "waiting"
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,11 @@ class MappedRecord:
 
     @property
     def error_kind(self) -> IssueKind | None:
-        """``"content"`` when the record failed (see :data:`IssueKind`), ``None`` when it is ``ok``."""
-        return self.errors[0].kind if self.errors else None
+        """``"waiting"`` when every error is a related record not synchronised yet, ``"content"`` when any
+        other error exists (see :data:`IssueKind`), ``None`` when the record is ``ok``."""
+        if not self.errors:
+            return None
+        return WAITING if all(issue.kind == WAITING for issue in self.errors) else CONTENT
 
     def error_summary(self) -> str:
         """One line naming every failing field, for quarantine reasons (no personal field values)."""
@@ -239,7 +245,8 @@ def _transformed(
             value = step.definition.function(value, step.args, ctx)
         except TransformError as exc:
             severity: Severity = "warning" if compiled.on_error == "warn" and not compiled.required else "error"
-            issues.append(FieldIssue(target_label, source, f"{step.definition.name}: {exc}", severity))
+            kind = WAITING if isinstance(exc, MissingLinkError) else CONTENT
+            issues.append(FieldIssue(target_label, source, f"{step.definition.name}: {exc}", severity, kind=kind))
             return False, None
     return True, value
 
@@ -302,7 +309,8 @@ def _map_field(
             value = step.definition.function(value, step.args, ctx)
         except TransformError as exc:
             severity: Severity = "warning" if compiled.on_error == "warn" and not compiled.required else "error"
-            issues.append(FieldIssue(target_label, source, f"{step.definition.name}: {exc}", severity))
+            kind = WAITING if isinstance(exc, MissingLinkError) else CONTENT
+            issues.append(FieldIssue(target_label, source, f"{step.definition.name}: {exc}", severity, kind=kind))
             return False, None
     rules = compiled.rules
     if rules is not None and value.__class__ is str and "<" in value:

@@ -55,3 +55,16 @@ class TransformError(ValueError):
 
     Messages must not contain the raw value when it may be personal data (e-mails, names, phones).
     """
+
+
+class MissingLinkError(TransformError):
+    """``id_link`` found no counterpart of a related record (an order's product not synchronised yet).
+
+    Not the record's fault: it waits (quarantine kind ``waiting``) and is mapped again every run until the related
+    record is linked, instead of waiting for its own source to change.
+    """
+
+    def __init__(self, entity: str, source_id: str) -> None:
+        super().__init__(f"{entity} record {source_id!r} has no counterpart yet (not synchronised)")
+        self.entity = entity
+        self.source_id = source_id

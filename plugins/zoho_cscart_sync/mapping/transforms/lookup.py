@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from zoho_cscart_sync.mapping.errors import TransformError
+from zoho_cscart_sync.mapping.errors import MissingLinkError, TransformError
 from zoho_cscart_sync.mapping.paths import get_path
 from zoho_cscart_sync.mapping.transforms.base import TransformArgs, TransformContext, is_empty
 
@@ -33,7 +33,8 @@ def value_map(value: Any, args: ValueMapArgs, ctx: TransformContext) -> Any:
 
 
 class IdLinkArgs(TransformArgs):
-    entity: Literal["customers", "products", "orders"]
+    #: ``order_contacts``: the Zoho Inventory contact an order is billed to, by e-mail (orders pipeline).
+    entity: Literal["customers", "products", "orders", "order_contacts"]
     #: ``error`` keeps the record out until the linked record has been synchronised (then it is retried).
     on_missing: Literal["error", "null"] = "error"
     #: Source values meaning "no related record" (CS-Cart guest orders have ``user_id`` ``"0"``).
@@ -48,7 +49,7 @@ def id_link(value: Any, args: IdLinkArgs, ctx: TransformContext) -> Any:
         raise TransformError(f"id_link needs an id resolver for {args.entity} (none was given to apply())")
     linked = ctx.resolve_id(args.entity, str(value).strip())
     if linked is None and args.on_missing == "error":
-        raise TransformError(f"{args.entity} record {value!r} has no counterpart yet (not synchronised)")
+        raise MissingLinkError(args.entity, str(value).strip())
     return linked
 
 

@@ -1,0 +1,285 @@
+"""Order targets of the load loop: Zoho Inventory sales orders and CS-Cart orders, plus the Inventory contacts
+orders are billed to.
+
+**Sales orders (CS-Cart -> Zoho).** Inventory has no upsert and does not refuse a second sales order with one
+``reference_number``, so an unlinked order is looked up by its reference (``CSC-<order id>``) before it is
+created (``find_then_create``); a create whose answer is lost is looked up the same way before anything is sent
+again. The status is an action: Inventory moves an order ``draft -> confirmed -> void`` only through its status
+calls, and what it cannot do (back to draft, out of void) is refused with the reason, never dropped silently.
+
+**Contacts.** An order's customer in Inventory is an Inventory contact, a different record from the CRM contact
+the customers sync keeps. One contact per e-mail (registered customers and guests alike), found by e-mail or
+created, and kept in the ID map under ``order_contacts`` (CS-Cart side: the lower-cased e-mail).
+
+**CS-Cart orders (Zoho -> CS-Cart).** CS-Cart takes every order and starts it as ``O``; the status is set with
+a status-only PUT (no e-mail unless the tenant asks, ``notify_*``), which CS-Cart answers 200 even for an order
+that does not exist, so the order is read back to verify it. An imported order is created once; afterwards only
+its status follows Zoho (a full PUT would recalculate and replace the order's lines).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from zoho_cscart_sync.http.errors import AmbiguousWriteError, FatalApiError, NotFoundError
+from zoho_cscart_sync.sync.writer import RecordRejected, linked_record_gone
+
+if TYPE_CHECKING:
+    from zoho_cscart_sync.hooks.cscart import CsCartHook
+    from zoho_cscart_sync.hooks.zoho import ZohoHook
+
+log = logging.getLogger(__name__)
+
+SALESORDERS = "salesorders"
+ORDERS = "orders"
+ORDER_REF = "order_ref"
+SETTABLE_ZOHO_STATUSES = ("draft", "confirmed", "void")
+"""What Inventory lets an API client set: ``draft`` (a new order), then ``/status/confirmed`` and ``/status/void``;
+``fulfilled`` / ``closed`` follow from packages, shipments and invoices (zoho_api.md 3.5)."""
+_TRANSITIONS: dict[tuple[str, str], str | None] = {
+    ("draft", "confirmed"): "confirmed",
+    ("draft", "void"): "void",
+    ("confirmed", "void"): "void",
+}
+NEWEST_ORDERS_SCANNED = 500
+"""CS-Cart orders (newest first) searched for an interrupted import: CS-Cart cannot filter by the admin note."""
+
+
+@dataclass
+class InventorySalesOrderWriter:
+    """Find, create and update Zoho Inventory sales orders, and move their status (see the module docstring)."""
+
+    hook: ZohoHook
+    label: str = "zoho /inventory/v1/salesorders"
+    written_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """sales order id -> Inventory's answer to the last write (its status decides the status call)."""
+
+    def find_by_natural_key(self, key_kind: str, key_value: str) -> str | None:
+        if key_kind != ORDER_REF:
+            return None
+        matches = [
+            str(row["salesorder_id"])
+            for page in self.hook.inventory_pages(SALESORDERS, params={"reference_number": key_value, "per_page": 200})
+            for row in page
+            if str(row.get("reference_number") or "") == key_value
+        ]
+        if len(matches) > 1:
+            raise RecordRejected(
+                f"several Zoho sales orders ({', '.join(sorted(matches))}) have reference {key_value!r}; "
+                "void the extra ones in Zoho, then retry",
+                field="reference_number",
+            )
+        if matches:
+            row = self.hook.inventory_get(SALESORDERS, matches[0])
+            if row is not None:
+                self.written_rows = {matches[0]: dict(row)}
+        return matches[0] if matches else None
+
+    def create(self, payload: Mapping[str, Any]) -> str:
+        reference = str(payload.get("reference_number") or "")
+        try:
+            order = self.hook.inventory_create(SALESORDERS, payload)
+        except AmbiguousWriteError:
+            existing = self.find_by_natural_key(ORDER_REF, reference) if reference else None
+            if existing is None:
+                raise
+            self.update(existing, payload)
+            return existing
+        except FatalApiError as exc:
+            if exc.status == 400:
+                raise RecordRejected(f"Zoho Inventory refused the sales order: {exc}", field=_field_of(exc)) from None
+            raise
+        order_id = str(order.get("salesorder_id") or "")
+        if not order_id:
+            raise RecordRejected("Zoho Inventory created the sales order but returned no id", field="salesorder_id")
+        self.written_rows = {order_id: dict(order)}
+        return order_id
+
+    def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
+        try:
+            order = self.hook.inventory_update(SALESORDERS, target_id, payload)
+        except NotFoundError:
+            raise linked_record_gone("Zoho sales order", target_id, "salesorder_id") from None
+        except FatalApiError as exc:
+            if exc.status == 400 and "void" in str(exc).lower():
+                raise RecordRejected(
+                    f"Zoho sales order {target_id} is void: Zoho Inventory cannot edit a void sales order or move "
+                    "it out of void; change it in Zoho by hand",
+                    field="status",
+                ) from None
+            if exc.status == 400:
+                raise RecordRejected(
+                    f"Zoho Inventory refused the sales order update: {exc}", field=_field_of(exc)
+                ) from None
+            raise
+        self.written_rows = {target_id: dict(order)}
+
+    def apply_actions(self, target_id: str, actions: Mapping[str, Any]) -> None:
+        """Move the order to the wanted status with Inventory's status calls (one call, only when it differs)."""
+        wanted = actions.get("status")
+        if wanted is None:
+            return
+        current = str((self.written_rows.get(target_id) or {}).get("status") or "")
+        if not current:
+            row = self.hook.inventory_get(SALESORDERS, target_id)
+            current = str((row or {}).get("status") or "")
+        if current == wanted:
+            return
+        call = _TRANSITIONS.get((current, str(wanted)))
+        if call is None:
+            raise RecordRejected(
+                f"Zoho Inventory cannot move a sales order from {current or 'unknown'} to {wanted} by API "
+                f"(it can: {', '.join(f'{a} -> {b}' for a, b in _TRANSITIONS)}); change it in Zoho by hand",
+                field="status",
+            )
+        try:
+            self.hook.inventory_status(SALESORDERS, target_id, call)
+        except FatalApiError as exc:
+            if exc.status in (400, 404):
+                raise RecordRejected(f"Zoho Inventory refused status {wanted!r}: {exc}", field="status") from None
+            raise
+        if target_id in self.written_rows:
+            self.written_rows[target_id]["status"] = wanted
+
+    def close(self) -> None:
+        """Nothing held."""
+
+
+@dataclass
+class InventoryContacts:
+    """The Inventory contact an order is billed to, by e-mail: from the ID map, found, or created (see module)."""
+
+    hook: ZohoHook
+    linked: Callable[[str], str | None]
+    """The contact id the ID map holds for a lower-cased e-mail."""
+    remember: Callable[[str, str], None]
+    """Store e-mail -> contact id in the ID map (after a find or a create)."""
+    dry_run: bool = False
+    found: dict[str, str] = field(default_factory=dict)
+
+    def contact_for(self, email: str, name: str) -> str | None:
+        key = email.strip().casefold()
+        if not key:
+            return None
+        if key in self.found:
+            return self.found[key]
+        contact_id = self.linked(key) or self._find(key)
+        if contact_id is None:
+            if self.dry_run:
+                return f"(new contact for {key})"
+            contact_id = self._create(key, name.strip() or key)
+        if not self.dry_run:
+            self.remember(key, contact_id)
+        self.found[key] = contact_id
+        return contact_id
+
+    def _find(self, email: str) -> str | None:
+        matches = [
+            str(row["contact_id"])
+            for page in self.hook.inventory_pages("contacts", params={"email": email, "per_page": 200})
+            for row in page
+            if str(row.get("email") or "").strip().casefold() == email
+        ]
+        # Several contacts with one e-mail: the oldest (first listed) is used, the same one every run.
+        return matches[0] if matches else None
+
+    def _create(self, email: str, name: str) -> str:
+        first, _, last = name.partition(" ")
+        body: dict[str, Any] = {
+            "contact_type": "customer",
+            "contact_persons": [
+                {"first_name": first, "last_name": last or first, "email": email, "is_primary_contact": True}
+            ],
+        }
+        for contact_name in (name, f"{name} ({email})"):
+            try:
+                created = self.hook.inventory_create("contacts", {**body, "contact_name": contact_name})
+            except AmbiguousWriteError:
+                again = self._find(email)
+                if again is None:
+                    raise
+                return again
+            except FatalApiError as exc:
+                if exc.status == 400 and ("already exists" in str(exc) or exc.code == "3062"):
+                    continue  # Inventory refuses a second contact with one name: the e-mail tells them apart
+                raise
+            return str(created["contact_id"])
+        raise RecordRejected(f"Zoho Inventory refused every name tried for the contact of {email}", field="email")
+
+
+@dataclass
+class CsCartOrderWriter:
+    """Create CS-Cart orders from Zoho sales orders and keep their status (see the module docstring)."""
+
+    hook: CsCartHook
+    notify: Mapping[str, bool] = field(default_factory=dict)
+    """``notify_user`` / ``notify_department`` / ``notify_vendor`` of status changes (all off by default)."""
+    label: str = "cscart /api/orders"
+
+    def find_by_natural_key(self, key_kind: str, key_value: str) -> str | None:
+        """The newest order whose admin note is ``key_value`` (an interrupted import of that sales order)."""
+        if key_kind != ORDER_REF:
+            return None
+        scanned = 0
+        params = {"sort_by": "order_id", "sort_order": "desc", "get_orders_data": 1}
+        for page in self.hook.pages(ORDERS, params=params, items_per_page=100):
+            for row in page:
+                if str(row.get("details") or "") == key_value:
+                    return str(row["order_id"])
+            scanned += len(page)
+            if scanned >= NEWEST_ORDERS_SCANNED:
+                break
+        return None
+
+    def create(self, payload: Mapping[str, Any]) -> str:
+        try:
+            return self.hook.create(ORDERS, payload)
+        except AmbiguousWriteError:
+            existing = self.find_by_natural_key(ORDER_REF, str(payload.get("details") or ""))
+            if existing is None:
+                raise
+            return existing
+        except FatalApiError as exc:
+            if exc.status in (400, 403):
+                raise RecordRejected(f"CS-Cart refused the order: {exc}", field=_field_of(exc)) from None
+            raise
+
+    def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
+        # Everything but the status is create-only (OrdersQuirks.create_only_fields): nothing to send here.
+        if payload:
+            raise RecordRejected(
+                f"CS-Cart order {target_id}: only its status follows Zoho after the import ({sorted(payload)})",
+                field=None,
+            )
+
+    def apply_actions(self, target_id: str, actions: Mapping[str, Any]) -> None:
+        """A status-only PUT, then a read: CS-Cart answers 200 even for an order that does not exist."""
+        wanted = actions.get("status")
+        if wanted is None:
+            return
+        # CS-Cart reads the flags PHP-truthy ("N" would send the e-mail): a flag is sent only when it is on.
+        flags = {name: "Y" for name, on in self.notify.items() if on}
+        self.hook.update(ORDERS, target_id, {"status": wanted, **flags})
+        row = self.hook.get(ORDERS, target_id)
+        if row is None:
+            raise linked_record_gone("CS-Cart order", target_id, "order_id")
+        if str(row.get("status")) != str(wanted):
+            raise RecordRejected(
+                f"CS-Cart kept order {target_id} in status {row.get('status')!r} instead of {wanted!r} "
+                "(is the status letter defined in the store?)",
+                field="status",
+            )
+
+    def close(self) -> None:
+        """Nothing held."""
+
+
+def _field_of(exc: FatalApiError) -> str | None:
+    text = str(exc)
+    for name in ("customer_id", "item_id", "line_items", "reference_number", "user_id", "payment_id", "products"):
+        if name in text:
+            return name
+    return None

@@ -1,0 +1,250 @@
+"""Orders: CS-Cart orders <-> Zoho Inventory sales orders — a declaration.
+
+Everything generic (staging, map-or-quarantine, waiting for related records, report, watermarks) is the sync
+kit's. What orders declares:
+
+* **CS-Cart -> Zoho**: orders changed in the window (CS-Cart's ``updated_at_from`` / ``updated_at_to``, so an idle
+  run costs one call), read with their lines (``get_orders_data=1``), optionally only some statuses
+  (``export_statuses``). CS-Cart lists never show Multi-Vendor parent orders: a whole-store tenant sends each
+  vendor's child order, a vendor tenant only its own company's (its key sees nothing else). Each becomes an
+  Inventory sales order with reference ``CSC-<order id>``, looked up by that reference before any create, so a
+  create whose answer was lost never becomes two. The customer is the Inventory contact of the order's e-mail
+  (found or created; guests too); each line's item comes from the products ID map, and an order with a product
+  not in Zoho yet *waits* (quarantine kind ``waiting``, "products record N has no counterpart yet") and is tried
+  again every run until the products sync links it. The CS-Cart status goes through ``order_status_map``
+  (``draft`` / ``confirmed`` / ``void``: all Inventory lets an API client set; the plan task refuses a tenant
+  whose map names anything else, from the sales-order field catalogue) and every later CS-Cart status change
+  moves the Zoho order, or is refused with the reason when Inventory cannot (out of void, back to draft).
+* **Zoho -> CS-Cart**: sales orders modified in the window, read whole (the list has no lines), created in
+  CS-Cart when their status is one of ``import_statuses`` (default confirmed, fulfilled, closed), with the
+  products of the products ID map, the CS-Cart customer with the contact's e-mail (else a guest order with
+  that e-mail), payment and shipping from the tenant's maps, and the status from ``zoho_order_status_map``
+  (status-only PUT, no e-mail unless ``notify_*``). Afterwards only the status follows Zoho.
+
+**Echo.** An order is mastered where it was placed: one that went CS-Cart -> Zoho is flagged
+``order_from_cscart`` and never comes back as a new CS-Cart order (nor is a Zoho edit of it copied back), and one
+imported from Zoho (``order_from_zoho``) is never sent to Zoho again. A sales order whose reference is
+``CSC-<digits>`` and that is not linked yet is a CS-Cart order whose create is not confirmed: it is skipped.
+
+**Stock.** A CS-Cart order moves CS-Cart's stock (statuses O/P/C take, F/D/B/I return). With ``stock_master:
+cscart`` the products sync pushes that movement to Inventory as adjustments (it reads the orders changed in its
+window); with ``stock_master: zoho`` CS-Cart's amount is overwritten by Inventory's at the next products run, so
+an order imported from Zoho does not count twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from zoho_cscart_sync.directions import Direction
+from zoho_cscart_sync.kit.quirks import EntityQuirks
+from zoho_cscart_sync.kit.runner import SpecPipeline
+from zoho_cscart_sync.kit.spec import DirectionSpec, EntitySettings, EntitySpec, StreamSpec, TargetSpec
+from zoho_cscart_sync.mapping.transforms.base import IdResolver
+from zoho_cscart_sync.pipelines.order_writers import InventoryContacts
+from zoho_cscart_sync.state.models import RecordLink
+from zoho_cscart_sync.sync.hashing import content_hash
+from zoho_cscart_sync.sync.records import MappedRecord
+
+ENTITY = "orders"
+CONTACTS_NAMESPACE = "order_contacts"
+"""ID map of the Inventory contacts orders are billed to: CS-Cart side the lower-cased e-mail."""
+FROM_CSCART = "order_from_cscart"
+FROM_ZOHO = "order_from_zoho"
+CSCART_REFERENCE = re.compile(r"^CSC-\d+$")
+CSCART_STATUSES = ("O", "P", "C", "F", "D", "B", "I", "Y")
+
+
+class OrdersSettings(EntitySettings):
+    """``entities.orders.settings`` (see the README's orders table)."""
+
+    export_statuses: list[str] | None = None
+    """CS-Cart statuses whose new orders are sent to Zoho (None: every status). A linked order's later status
+    changes always follow."""
+    import_statuses: list[str] = Field(default_factory=lambda: ["confirmed", "fulfilled", "closed"])
+    """Zoho sales-order statuses that are imported as new CS-Cart orders (drafts are not orders yet)."""
+    notify_user: bool = False
+    notify_department: bool = False
+    notify_vendor: bool = False
+    """E-mails CS-Cart sends when the sync sets an imported order's status (none by default)."""
+
+    @field_validator("export_statuses")
+    @classmethod
+    def _known_letters(cls, value: list[str] | None) -> list[str] | None:
+        unknown = [letter for letter in value or [] if not re.fullmatch(r"[A-Z]", letter)]
+        if unknown:
+            raise ValueError(f"CS-Cart order statuses are single capital letters ({', '.join(CSCART_STATUSES)}...)")
+        return value
+
+
+def _link_flags(link: RecordLink | None) -> frozenset[str]:
+    return frozenset(link.flags) if link is not None else frozenset()
+
+
+class OrdersQuirks(EntityQuirks):
+    """What orders needs beyond its declaration (see the module docstring)."""
+
+    def __init__(self, run: Any) -> None:
+        super().__init__(run)
+        self._contacts: InventoryContacts | None = None
+        self._users: dict[str, str] = {}
+
+    @property
+    def settings(self) -> OrdersSettings:
+        settings = self.run.settings
+        assert isinstance(settings, OrdersSettings)
+        return settings
+
+    def flags(self, stream: StreamSpec, route: str | None) -> frozenset[str]:
+        return frozenset({FROM_CSCART if self.run.direction is Direction.CSCART_TO_ZOHO else FROM_ZOHO})
+
+    def create_only_fields(self, target: TargetSpec) -> frozenset[str]:
+        if target.system != "cscart":
+            return frozenset()
+        # An imported order is created once; then only its status (an action) follows Zoho: a full PUT would
+        # recalculate the order and replace its lines.
+        mapping = self.run.mapping(self.run.direction, target.mapping or "inventory_salesorders")
+        return frozenset(field.target.split(".", 1)[0] for field in mapping.fields if not field.is_action) | {
+            "products"
+        }
+
+    def resolver_for(self, stream: StreamSpec, row: Mapping[str, Any]) -> IdResolver:
+        def resolve(entity: str, source_id: str) -> str | None:
+            if entity == CONTACTS_NAMESPACE:
+                return self._contact_of(row, source_id)
+            if entity == "customers" and self.run.direction is Direction.ZOHO_TO_CSCART:
+                return self._cscart_user_of(row)
+            return self.resolve_id(entity, source_id)
+
+        return resolve
+
+    def _contact_of(self, row: Mapping[str, Any], email: str) -> str | None:
+        if self._contacts is None:
+            store, tenant, direction = self.run.store, self.run.tenant_id, self.run.direction.value
+
+            def linked(key: str) -> str | None:
+                link = store.get_link(tenant, CONTACTS_NAMESPACE, cscart_id=key)
+                return link.zoho_id if link is not None and link.deleted_at is None else None
+
+            def remember(key: str, contact_id: str) -> None:
+                link = store.get_link(tenant, CONTACTS_NAMESPACE, cscart_id=key)
+                if link is not None and link.zoho_id == contact_id:
+                    return
+                store.record_write(
+                    tenant,
+                    CONTACTS_NAMESPACE,
+                    direction,
+                    source_id=key,
+                    target_id=contact_id,
+                    target_hash=content_hash({"email": key}),  # what identifies the contact here
+                    echo_hash=None,
+                    natural_keys={"email": key},
+                    flags=None,
+                    run_id=self.run.ctx.run_id,
+                )
+
+            self._contacts = InventoryContacts(self.run.zoho, linked, remember, dry_run=self.run.ctx.dry_run)
+        first = str(row.get("b_firstname") or row.get("firstname") or "").strip()
+        last = str(row.get("b_lastname") or row.get("lastname") or "").strip()
+        return self._contacts.contact_for(email, f"{first} {last}".strip())
+
+    def _cscart_user_of(self, row: Mapping[str, Any]) -> str:
+        """The CS-Cart customer with the sales order's e-mail, else ``"0"`` (a guest order with that e-mail)."""
+        email = str(row.get("email") or "").strip().casefold()
+        if not email:
+            return "0"
+        if email not in self._users:
+            params = {"user_type": "C", "email": email}
+            matches = [
+                str(user["user_id"])
+                for page in self.run.cscart.pages("users", params=params, items_per_page=50)
+                for user in page
+                if str(user.get("email") or "").strip().casefold() == email
+            ]
+            self._users[email] = min(matches, key=int) if matches else "0"
+        return self._users[email]
+
+    def skip_reason(
+        self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None
+    ) -> str | None:
+        flags = _link_flags(link)
+        if self.run.direction is Direction.CSCART_TO_ZOHO:
+            if FROM_ZOHO in flags:
+                return f"imported from Zoho sales order {link.zoho_id if link else '?'}; Zoho is its master"
+            wanted = self.settings.export_statuses
+            if link is None and wanted is not None and str(row.get("status")) not in wanted:
+                return f"status {row.get('status')!r} is not in entities.orders.settings.export_statuses"
+            return None
+        if FROM_CSCART in flags:
+            return f"sent from CS-Cart order {link.cscart_id if link else '?'}; CS-Cart is its master"
+        if link is None:
+            reference = str(row.get("reference_number") or "")
+            if CSCART_REFERENCE.match(reference):
+                return f"sales order {reference} was made from a CS-Cart order whose link is not confirmed yet"
+            status = str(row.get("status") or "")
+            if status not in self.settings.import_statuses:
+                return f"status {status!r} is not in entities.orders.settings.import_statuses"
+        return None
+
+
+ORDERS = EntitySpec(
+    entity=ENTITY,
+    settings_model=OrdersSettings,
+    quirks="zoho_cscart_sync.pipelines.orders:OrdersQuirks",
+    directions=(
+        DirectionSpec(
+            direction=Direction.ZOHO_TO_CSCART,
+            overridable="inventory_salesorders",
+            streams=(
+                StreamSpec(
+                    name="salesorders",
+                    system="zoho_inventory",
+                    resource="salesorders",
+                    id_field="salesorder_id",
+                    mapping="inventory_salesorders",
+                    window="finance_modified",
+                    full_records=True,
+                ),
+            ),
+            targets=(
+                TargetSpec(
+                    name="cscart_orders",
+                    system="cscart",
+                    resource="orders",
+                    match_key="order_ref",
+                    write="create_then_adopt",
+                ),
+            ),
+        ),
+        DirectionSpec(
+            direction=Direction.CSCART_TO_ZOHO,
+            overridable="inventory_salesorders",
+            streams=(
+                StreamSpec(
+                    name="orders",
+                    system="cscart",
+                    resource="orders",
+                    id_field="order_id",
+                    mapping="inventory_salesorders",
+                    window="cscart_updated_at",
+                    read_params={"get_orders_data": 1},
+                ),
+            ),
+            targets=(
+                TargetSpec(
+                    name="inventory_salesorders",
+                    system="zoho_inventory",
+                    resource="salesorders",
+                    match_key="order_ref",
+                    write="find_then_create",
+                ),
+            ),
+        ),
+    ),
+)
+
+PIPELINE = SpecPipeline(ORDERS)

@@ -14,14 +14,35 @@ DIRECTION_CHOICES: tuple[str, ...] = (CONFIGURED, *DIRECTIONS)
 
 @dataclass(frozen=True)
 class RunOption:
-    """A boolean trigger parameter only some entities offer (declared by ``PipelineSpec.options``)."""
+    """A trigger parameter only some entities offer (declared by ``PipelineSpec.options``): a switch, or a list of
+    values (``values=True``; empty means "not used")."""
 
     name: str
     title: str
     description: str
     narrows_run: bool
-    """The run moves only part of each record: it never advances the watermark, so the next full run still
-    reads (and syncs everything else of) the records of its window."""
+    """The run moves only part of each record, or only some records: it never advances the watermark, so the next
+    full run still reads (and syncs everything of) the records of its window."""
+    values: bool = False
+
+    def param(self) -> Any:
+        from airflow.sdk import Param
+
+        if self.values:
+            return Param(
+                None,
+                type=["null", "array"],
+                items={"type": "string", "minLength": 1},
+                title=self.title,
+                description=self.description,
+            )
+        return Param(False, type="boolean", title=self.title, description=self.description)
+
+    def value_of(self, raw: Any) -> Any:
+        """The run's value: a bool, or a list of strings (empty when not given)."""
+        if self.values:
+            return [str(value) for value in raw or []]
+        return bool(raw)
 
 
 RUN_OPTIONS: dict[str, RunOption] = {
@@ -35,6 +56,15 @@ RUN_OPTIONS: dict[str, RunOption] = {
             "is created or changed, and the watermark stays where it is.",
             narrows_run=True,
         ),
+        RunOption(
+            "order_statuses",
+            "Order statuses",
+            "Only orders in these statuses (like the add-ons' import by status): CS-Cart letters (O, P, C, ...) for "
+            "CS-Cart -> Zoho, Zoho statuses (confirmed, void, ...) for Zoho -> CS-Cart. Other orders of the window "
+            "are skipped and the watermark stays where it is. Empty: every status.",
+            narrows_run=True,
+            values=True,
+        ),
     )
 }
 """The closed registry of entity-specific run options."""
@@ -45,6 +75,11 @@ def narrows_run(options: Mapping[str, Any]) -> bool:
     return any(RUN_OPTIONS[name].narrows_run and bool(value) for name, value in options.items() if name in RUN_OPTIONS)
 
 
+def option_values(options: tuple[str, ...], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of ``options`` in a run's params (JSON-serialisable, for the plan)."""
+    return {name: RUN_OPTIONS[name].value_of(params.get(name)) for name in options}
+
+
 def run_params(directions: tuple[str, ...], options: tuple[str, ...] = ()) -> dict[str, Any]:
     """The Params of one tenant x entity DAG. Scheduled runs and backfills use the defaults; ``options`` are
     the entity's extra switches from :data:`RUN_OPTIONS`."""
@@ -53,10 +88,7 @@ def run_params(directions: tuple[str, ...], options: tuple[str, ...] = ()) -> di
     unknown = [name for name in options if name not in RUN_OPTIONS]
     if unknown:
         raise ValueError(f"unknown run option(s) {unknown}; known: {sorted(RUN_OPTIONS)}")
-    extra = {
-        name: Param(False, type="boolean", title=RUN_OPTIONS[name].title, description=RUN_OPTIONS[name].description)
-        for name in options
-    }
+    extra = {name: RUN_OPTIONS[name].param() for name in options}
 
     direction_choices = [CONFIGURED, *directions] if len(directions) > 1 else [CONFIGURED]
     return {

@@ -131,5 +131,6 @@ PIPELINES: dict[str, PipelineSpec] = {
             Direction.CSCART_TO_ZOHO.value: "new and changed CS-Cart orders become Zoho Inventory sales orders "
             "(reference CSC-<id>), their status kept in step",
         },
+        options=("order_statuses",),
     ),
 }

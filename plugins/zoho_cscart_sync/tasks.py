@@ -98,10 +98,11 @@ def plan_run(
     except BaseException:
         run_guards.release_leases(store, tenant_id, entity, leases, dag_run.run_id)
         raise
+    from zoho_cscart_sync.params import option_values
     from zoho_cscart_sync.pipeline import PIPELINES
 
     spec = PIPELINES.get(entity)
-    options = {name: bool(params.get(name)) for name in (spec.options if spec is not None else ())}
+    options = option_values(spec.options if spec is not None else (), params)
     return {"run_id": dag_run.run_id, "dry_run": dry_run, "windows": windows, "options": options, "leases": leases}
 
 

@@ -124,7 +124,17 @@ def main() -> int:
             print(f"DAG import errors: {bag.import_errors}")
             return 1
         failed = 0
-        for dag_id in sorted(bag.dag_ids):
+        from zoho_cscart_sync.dag_factory import parse_dag_id
+        from zoho_cscart_sync.tenants import ENTITIES
+
+        def dependency_order(dag_id: str) -> tuple[str, int, str]:
+            # Per tenant, entities in the order they need each other (orders need the products ID map).
+            parsed = parse_dag_id(dag_id)
+            if parsed is None or parsed[1] not in ENTITIES:
+                return (dag_id, len(ENTITIES), dag_id)
+            return (parsed[0], ENTITIES.index(parsed[1]), dag_id)
+
+        for dag_id in sorted(bag.dag_ids, key=dependency_order):
             print(f"\n=== {dag_id} ===")
             run = bag.get_dag(dag_id).test()
             report = run.get_task_instance("report")

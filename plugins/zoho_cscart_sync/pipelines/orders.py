@@ -57,6 +57,8 @@ FROM_CSCART = "order_from_cscart"
 FROM_ZOHO = "order_from_zoho"
 CSCART_REFERENCE = re.compile(r"^CSC-\d+$")
 CSCART_STATUSES = ("O", "P", "C", "F", "D", "B", "I", "Y")
+ORDER_STATUSES = "order_statuses"
+"""The run option limiting a run to some statuses (``zoho_cscart_sync.params.RUN_OPTIONS``)."""
 
 
 class OrdersSettings(EntitySettings):
@@ -148,9 +150,22 @@ class OrdersQuirks(EntityQuirks):
                 )
 
             self._contacts = InventoryContacts(self.run.zoho, linked, remember, dry_run=self.run.ctx.dry_run)
+        if not self._lines_linked(row):
+            # The order waits for its products anyway: no contact is created for an order that cannot go yet.
+            return "(its contact is found or created when the order can be sent)"
         first = str(row.get("b_firstname") or row.get("firstname") or "").strip()
         last = str(row.get("b_lastname") or row.get("lastname") or "").strip()
         return self._contacts.contact_for(email, f"{first} {last}".strip())
+
+    def _lines_linked(self, row: Mapping[str, Any]) -> bool:
+        """Every product of the order has a Zoho item (one ID-map query)."""
+        products = row.get("products") or {}
+        lines = products.values() if isinstance(products, Mapping) else products
+        ids = sorted({str(line.get("product_id")) for line in lines if isinstance(line, Mapping)})
+        if not ids:
+            return True
+        links = self.run.store.get_links(self.run.tenant_id, "products", cscart_ids=ids)
+        return all(i in links and links[i].zoho_id and links[i].deleted_at is None for i in ids)
 
     def _cscart_user_of(self, row: Mapping[str, Any]) -> str:
         """The CS-Cart customer with the sales order's e-mail, else ``"0"`` (a guest order with that e-mail)."""
@@ -172,6 +187,9 @@ class OrdersQuirks(EntityQuirks):
         self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None
     ) -> str | None:
         flags = _link_flags(link)
+        chosen = self.run.ctx.options.get(ORDER_STATUSES) or []
+        if chosen and str(row.get("status")) not in chosen:
+            return f"status {row.get('status')!r} is not among this run's order_statuses ({', '.join(chosen)})"
         if self.run.direction is Direction.CSCART_TO_ZOHO:
             if FROM_ZOHO in flags:
                 return f"imported from Zoho sales order {link.zoho_id if link else '?'}; Zoho is its master"

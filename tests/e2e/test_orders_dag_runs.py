@@ -80,6 +80,19 @@ def test_both_directions_land_every_order_once_and_a_second_run_writes_nothing(
     assert second.state == "success"
     assert new_writes(before, sandbox_clean.counters()) == {}, directions_of(second)
 
+    # The dashboard counts of that run, against what the sandbox holds (CS-Cart: parents hidden; Zoho: every SO).
+    latest = dags.store().latest_run_counts(ACME, "orders")
+    assert latest is not None and latest.run_id == second.run_id
+    links = [link for link in dags.store().list_links(ACME, "orders") if link.zoho_id and link.cscart_id]
+    zoho_total = len(SalesOrders(sandbox_clean, ACME).salesorders())
+    counts = latest.counts
+    assert (counts.cscart_total, counts.synced, counts.zoho_total) == (
+        len(cscart_orders(sandbox_clean)),
+        len(links),
+        zoho_total,
+    )
+    assert counts.already_imported == sum(1 for link in links if "order_from_zoho" in link.flags)
+
 
 def test_one_cscart_order_walks_its_statuses_and_zoho_follows_each_step(
     tmp_path, sandbox_clean, monkeypatch, airflow_db
@@ -283,3 +296,39 @@ def test_a_date_range_with_a_status_filter_sends_exactly_those_orders(tmp_path, 
     assert sent - {"CSC-3"} == expected - {"CSC-3"}
     # A filtered run leaves the watermark where it was: the next ordinary run still reads the whole range.
     assert dags.store().get_watermark(ACME, "orders", "cscart_to_zoho") is None
+
+
+def test_with_description_lines_an_order_goes_now_and_its_line_gets_the_item_once_linked(
+    tmp_path, sandbox_clean, monkeypatch, airflow_db
+):
+    overrides = {ACME: {"settings": {"missing_products": "description_line"}}}
+    dags = _synced(tmp_path, sandbox_clean, monkeypatch, overrides)
+    created = _http_json(
+        f"{sandbox_clean.cscart_url}/api/products",
+        headers=_cscart_headers(sandbox_clean),
+        method="POST",
+        body={"product": "Sold Before Synced", "product_code": "ORD-FREE-1", "price": "9.50", "amount": 20},
+    )
+    product_id = str(created["product_id"])
+    order_id = cscart_place_order(sandbox_clean, product_id, 2, email="free.line@example.com")
+    reader = SalesOrders(sandbox_clean, ACME)
+
+    sent = dags.orders.run(ACME, direction="cscart_to_zoho", record_ids=[order_id])
+    assert directions_of(sent)["cscart_to_zoho"]["created"] == 1
+    [row] = reader.by_reference()[f"CSC-{order_id}"]
+    [line] = reader.salesorder(row["salesorder_id"])["line_items"]
+    assert (line["name"], line["quantity"], line["rate"], line.get("item_id") or None) == (
+        "Sold Before Synced",
+        2,
+        9.5,
+        None,
+    )
+
+    # Once the products sync links the product, the next run of the order gives the line its item.
+    assert dags.products.run(ACME, direction="cscart_to_zoho", record_ids=[product_id]).state == "success"
+    item_id = dags.store().get_link(ACME, "products", cscart_id=product_id).zoho_id
+    relinked = dags.orders.run(ACME, direction="cscart_to_zoho", record_ids=[order_id])
+    assert directions_of(relinked)["cscart_to_zoho"]["updated"] == 1
+    [line] = reader.salesorder(row["salesorder_id"])["line_items"]
+    assert line["item_id"] == item_id
+    assert len(reader.by_reference()[f"CSC-{order_id}"]) == 1

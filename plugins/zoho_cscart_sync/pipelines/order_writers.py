@@ -44,6 +44,9 @@ _TRANSITIONS: dict[tuple[str, str], str | None] = {
     ("draft", "void"): "void",
     ("confirmed", "void"): "void",
 }
+FREE_LINE = "free-line:"
+"""Item id prefix the orders quirk gives a line whose product is not in Zoho (``missing_products:
+description_line``): sent as a line with name, rate and quantity and no item."""
 NEWEST_ORDERS_SCANNED = 500
 """CS-Cart orders (newest first) searched for an interrupted import: CS-Cart cannot filter by the admin note."""
 
@@ -81,7 +84,7 @@ class InventorySalesOrderWriter:
     def create(self, payload: Mapping[str, Any]) -> str:
         reference = str(payload.get("reference_number") or "")
         try:
-            order = self.hook.inventory_create(SALESORDERS, payload)
+            order = self.hook.inventory_create(SALESORDERS, _wire(payload))
         except AmbiguousWriteError:
             existing = self.find_by_natural_key(ORDER_REF, reference) if reference else None
             if existing is None:
@@ -100,7 +103,7 @@ class InventorySalesOrderWriter:
 
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
         try:
-            order = self.hook.inventory_update(SALESORDERS, target_id, payload)
+            order = self.hook.inventory_update(SALESORDERS, target_id, _wire(payload))
         except NotFoundError:
             raise linked_record_gone("Zoho sales order", target_id, "salesorder_id") from None
         except FatalApiError as exc:
@@ -275,6 +278,20 @@ class CsCartOrderWriter:
 
     def close(self) -> None:
         """Nothing held."""
+
+
+def _wire(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The body Inventory gets: a line whose product is not in Zoho goes without ``item_id`` (free text)."""
+    lines = payload.get("line_items")
+    if not isinstance(lines, list) or not any(str(line.get("item_id", "")).startswith(FREE_LINE) for line in lines):
+        return dict(payload)
+    free = [
+        {key: value for key, value in line.items() if key != "item_id"}
+        if str(line.get("item_id", "")).startswith(FREE_LINE)
+        else line
+        for line in lines
+    ]
+    return {**payload, "line_items": free}
 
 
 def _field_of(exc: FatalApiError) -> str | None:

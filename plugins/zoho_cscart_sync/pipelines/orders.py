@@ -36,16 +36,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from zoho_cscart_sync.directions import Direction
 from zoho_cscart_sync.kit.quirks import EntityQuirks
 from zoho_cscart_sync.kit.runner import SpecPipeline
-from zoho_cscart_sync.kit.spec import DirectionSpec, EntitySettings, EntitySpec, StreamSpec, TargetSpec
+from zoho_cscart_sync.kit.spec import (
+    CountsSpec,
+    DirectionSpec,
+    EntitySettings,
+    EntitySpec,
+    StreamSpec,
+    TargetSpec,
+)
 from zoho_cscart_sync.mapping.transforms.base import IdResolver
-from zoho_cscart_sync.pipelines.order_writers import InventoryContacts
+from zoho_cscart_sync.pipelines.order_writers import FREE_LINE, InventoryContacts
 from zoho_cscart_sync.state.models import RecordLink
 from zoho_cscart_sync.sync.hashing import content_hash
 from zoho_cscart_sync.sync.records import MappedRecord
@@ -69,6 +76,10 @@ class OrdersSettings(EntitySettings):
     changes always follow."""
     import_statuses: list[str] = Field(default_factory=lambda: ["confirmed", "fulfilled", "closed"])
     """Zoho sales-order statuses that are imported as new CS-Cart orders (drafts are not orders yet)."""
+    missing_products: Literal["wait", "description_line"] = "wait"
+    """CS-Cart -> Zoho, a line whose product is not in Zoho yet: ``wait`` (the order waits in quarantine until the
+    products sync links the product) or ``description_line`` (the order goes now, that line as a free-text line
+    with the product's name, price and quantity; it gets its item when the product is linked)."""
     notify_user: bool = False
     notify_department: bool = False
     notify_vendor: bool = False
@@ -120,7 +131,10 @@ class OrdersQuirks(EntityQuirks):
                 return self._contact_of(row, source_id)
             if entity == "customers" and self.run.direction is Direction.ZOHO_TO_CSCART:
                 return self._cscart_user_of(row)
-            return self.resolve_id(entity, source_id)
+            linked = self.resolve_id(entity, source_id)
+            if linked is None and entity == "products" and self._free_lines:
+                return f"{FREE_LINE}{source_id}"  # the writer sends it as a line without item
+            return linked
 
         return resolve
 
@@ -157,8 +171,14 @@ class OrdersQuirks(EntityQuirks):
         last = str(row.get("b_lastname") or row.get("lastname") or "").strip()
         return self._contacts.contact_for(email, f"{first} {last}".strip())
 
+    @property
+    def _free_lines(self) -> bool:
+        return self.run.direction is Direction.CSCART_TO_ZOHO and self.settings.missing_products == "description_line"
+
     def _lines_linked(self, row: Mapping[str, Any]) -> bool:
-        """Every product of the order has a Zoho item (one ID-map query)."""
+        """Every product of the order has a Zoho item, or need not have one (one ID-map query)."""
+        if self._free_lines:
+            return True
         products = row.get("products") or {}
         lines = products.values() if isinstance(products, Mapping) else products
         ids = sorted({str(line.get("product_id")) for line in lines if isinstance(line, Mapping)})
@@ -213,6 +233,8 @@ ORDERS = EntitySpec(
     entity=ENTITY,
     settings_model=OrdersSettings,
     quirks="zoho_cscart_sync.pipelines.orders:OrdersQuirks",
+    # Dashboard: CS-Cart orders in the tenant's scope (parents hidden), and Zoho sales orders (counted at full reads).
+    counts=CountsSpec(cscart_stream="orders", zoho_streams=("salesorders",)),
     directions=(
         DirectionSpec(
             direction=Direction.ZOHO_TO_CSCART,

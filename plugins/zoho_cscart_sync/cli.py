@@ -4,7 +4,9 @@
     python -m zoho_cscart_sync.cli test --tenant northwind_vendor
     python -m zoho_cscart_sync.cli revoke --tenant acme_store --yes          # disconnect
     python -m zoho_cscart_sync.cli reconnect --tenant acme_store --code 1000.xxx --output conn.json
-    python -m zoho_cscart_sync.cli pools --tenants-dir include/tenants > pools.json
+    python -m zoho_cscart_sync.cli pools --tenants-dir include/tenants > pools.json   # for `airflow pools import`
+    python -m zoho_cscart_sync.cli pools --tenants-dir include/tenants --commands     # `airflow pools set` lines
+    python -m zoho_cscart_sync.cli pools --tenants-dir include/tenants --apply        # create/update them now
     python -m zoho_cscart_sync.cli counts --tenant acme_store --entity products [--history 24] [--json]
 
 Nothing here prints a secret: token-status shows expiry, API domain and mint count only; reconnect writes
@@ -16,13 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TENANTS_DIR = Path(__file__).resolve().parents[2] / "include" / "tenants"
+DEFAULT_TENANTS_DIR = Path(
+    os.environ.get("ZCS_TENANTS_DIR") or Path(__file__).resolve().parents[2] / "include" / "tenants"
+)
+"""``$ZCS_TENANTS_DIR`` (as for the DAG file), else ``<repo>/include/tenants`` of a checkout."""
 
 
 @dataclass(frozen=True)
@@ -124,15 +133,53 @@ def cmd_reconnect(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_pools(args: argparse.Namespace) -> int:
-    """Print the pools JSON for `airflow pools import` (one pool per tenant x system)."""
+def pools_document(tenants_dir: Path, *, zoho_slots: int = 1, cscart_slots: int = 1) -> dict[str, dict[str, Any]]:
+    """The pools the valid tenant files of ``tenants_dir`` need, as `airflow pools import` reads them.
+
+    An invalid tenant file is skipped with a warning on stderr (its DAG is a ``config_error`` DAG that uses no pool).
+    """
     from zoho_cscart_sync.http.ratelimit import pools_for_tenants
     from zoho_cscart_sync.tenants import iter_tenants
 
-    tenants = [result.config for result in iter_tenants(Path(args.tenants_dir)) if result.config is not None]
-    slots = {"zoho": args.zoho_slots, "cscart": args.cscart_slots}
-    pools = pools_for_tenants(tenants, slots=slots)
-    _print({pool["name"]: {"slots": pool["slots"], "description": pool["description"]} for pool in pools})
+    tenants = []
+    for result in iter_tenants(tenants_dir):
+        if result.config is None:
+            _echo(f"warning: skipped invalid tenant file {result.path}: {result.error}", error=True)
+        else:
+            tenants.append(result.config)
+    pools = pools_for_tenants(tenants, slots={"zoho": zoho_slots, "cscart": cscart_slots})
+    return {pool["name"]: {"slots": pool["slots"], "description": pool["description"]} for pool in pools}
+
+
+def airflow_executable() -> str:
+    """The `airflow` next to this Python (the same virtualenv or image), else the one on PATH."""
+    sibling = Path(sys.executable).with_name("airflow")
+    return str(sibling) if sibling.is_file() else (shutil.which("airflow") or "airflow")
+
+
+def cmd_pools(args: argparse.Namespace) -> int:
+    """Print the pools JSON for `airflow pools import` (one pool per tenant x system), or the commands, or apply it."""
+    document = pools_document(Path(args.tenants_dir), zoho_slots=args.zoho_slots, cscart_slots=args.cscart_slots)
+    if not document:
+        _echo(f"no valid tenant file in {args.tenants_dir}: no pool needed", error=True)
+        return 1
+    airflow = args.airflow_bin or airflow_executable()
+    if args.commands:
+        for name, pool in document.items():
+            _echo(shlex.join([airflow, "pools", "set", name, str(pool["slots"]), pool["description"]]))
+        return 0
+    if not args.apply:
+        _print(document)
+        return 0
+    # `airflow pools import` creates missing pools and sets the slots and description of existing ones.
+    with tempfile.TemporaryDirectory(prefix="zcs-pools-") as folder:
+        pools_file = Path(folder) / "pools.json"
+        pools_file.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        result = subprocess.run([airflow, "pools", "import", str(pools_file)], check=False)  # noqa: S603
+    if result.returncode != 0:
+        _echo(f"error: `{airflow} pools import` exited with {result.returncode}", error=True)
+        return result.returncode
+    _echo(f"{len(document)} pools created or updated: {', '.join(document)}")
     return 0
 
 
@@ -244,8 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
     pools = sub.add_parser("pools", help="pools JSON for `airflow pools import`")
     pools.set_defaults(handler=cmd_pools)
     pools.add_argument("--tenants-dir", default=str(DEFAULT_TENANTS_DIR))
-    pools.add_argument("--zoho-slots", type=int, default=1)
-    pools.add_argument("--cscart-slots", type=int, default=1)
+    pools.add_argument("--zoho-slots", type=_at_least_one, default=1)
+    pools.add_argument("--cscart-slots", type=_at_least_one, default=1)
+    how = pools.add_mutually_exclusive_group()
+    how.add_argument("--commands", action="store_true", help="print one `airflow pools set` command per pool")
+    how.add_argument("--apply", action="store_true", help="create/update the pools now (`airflow pools import`)")
+    pools.add_argument("--airflow-bin", help="the airflow command (default: the one next to this Python, else PATH)")
     counts = sub.add_parser("counts", help="dashboard counts of the latest run(s), from the state store only")
     counts.set_defaults(handler=cmd_counts)
     counts.add_argument("--tenant", required=True, help="tenant id")

@@ -262,8 +262,18 @@ def build_salesorder(
             if other_id != own_id:
                 return finance_error(400, 36004, "Sales Order number already exists.")  # (U) code/text
     now = utc_now()
+    sub_total = round(sum(line["item_total"] for line in lines), 2)
+    # An entity-level discount (zoho_api.md 3.5 create body): an amount ("5.00", 5) or a percentage ("20.00%") of
+    # the sub total. A malformed one is refused like the API's other field validation errors.
+    discount_in = body.get("discount", existing.get("discount", 0) if existing else 0)
+    try:
+        text = str(discount_in or 0).strip()
+        discount_amount = round(sub_total * float(text[:-1]) / 100, 2) if text.endswith("%") else float(text)
+    except ValueError:
+        return finance_error(400, 2, "Invalid value passed for discount")
     total = round(
-        sum(line["item_total"] for line in lines)
+        sub_total
+        - discount_amount
         + float(body.get("shipping_charge", 0) or 0)
         + float(body.get("adjustment", 0) or 0),
         2,
@@ -305,9 +315,13 @@ def build_salesorder(
         "shipping_charge",
         "adjustment",
         "custom_fields",
+        "discount",
+        "discount_type",
+        "is_discount_before_tax",
     ):
         if key in body:
             record[key] = body[key]
+    record["discount_amount"] = discount_amount
     if number:
         record["salesorder_number"] = number
     record.setdefault("date", finance_date(now, org.utc_offset_minutes))
@@ -318,7 +332,7 @@ def build_salesorder(
             "email": next((p["email"] for p in customer["contact_persons"] if p.get("is_primary_contact")), ""),
             "company_name": customer["company_name"],
             "line_items": lines,
-            "sub_total": total,
+            "sub_total": sub_total,
             "tax_total": 0.0,
             "total": total,
             "billing_address": customer["billing_address"],

@@ -77,7 +77,11 @@ class SalesOrders(InventoryReader):
             page += 1
 
     def salesorder(self, salesorder_id: str) -> dict[str, Any]:
-        return _http_json(self._url(f"salesorders/{salesorder_id}"), headers=self.headers)["salesorder"]
+        return self.get(f"salesorders/{salesorder_id}")["salesorder"]
+
+    def get(self, path: str) -> dict[str, Any]:
+        body: dict[str, Any] = _http_json(self._url(path), headers=self.headers)
+        return body
 
     def by_reference(self) -> dict[str, list[dict[str, Any]]]:
         grouped: dict[str, list[dict[str, Any]]] = {}

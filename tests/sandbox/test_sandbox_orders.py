@@ -510,3 +510,28 @@ def test_contact_email_lookup_is_indexed_at_272k_customers(sandbox_clean, acme_z
         assert table.materialized_count() == 0
     finally:
         sandbox_clean.reset()
+
+
+def test_salesorder_entity_level_discount_is_kept_and_taken_off_the_total(acme_zoho):
+    contact = seed.inventory_contacts("acme_store")[0]
+    item = seed.inventory_items("acme_store")[0]
+
+    def create(discount):
+        body = {
+            "customer_id": contact["contact_id"],
+            "line_items": [{"item_id": item["item_id"], "quantity": 2, "rate": 10}],
+            "shipping_charge": 5,
+            "discount": discount,
+        }
+        return acme_zoho.inventory("POST", "/salesorders", json=body)
+
+    amount = create("5.00").json()["salesorder"]
+    assert (amount["discount"], amount["discount_amount"], amount["sub_total"], amount["total"]) == (
+        "5.00",
+        5.0,
+        20.0,
+        20.0,
+    )
+    percent = create("10.00%").json()["salesorder"]
+    assert (percent["discount_amount"], percent["total"]) == (2.0, 23.0)
+    assert create("a lot").status_code == 400

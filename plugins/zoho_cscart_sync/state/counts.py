@@ -7,6 +7,7 @@ the tenant's and entity's links; nothing is listed. The derived tiles are comput
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -19,16 +20,8 @@ from zoho_cscart_sync.state.tables import links, run_counts
 IMPORT_ORIGIN = "zoho_to_cscart"
 """A link's ``origin`` when the pair was first linked by the Zoho -> CS-Cart direction."""
 
-_TILE_COLUMNS = (
-    "cscart_total",
-    "synced",
-    "not_synced",
-    "zoho_total",
-    "not_in_cscart",
-    "already_imported",
-    "zoho_counted_run_id",
-    "zoho_counted_at",
-)
+_TILE_COLUMNS = tuple(field.name for field in dataclasses.fields(EntityCounts))
+"""The columns of a run's counts row: every field of :class:`EntityCounts`, in its order."""
 
 
 def link_tally(connection: Connection, tenant: str, entity: str) -> LinkTally:

@@ -2,12 +2,15 @@
 
 Source records live in $ZCS_ECHO_DIR/source_<direction>.jsonl ({"id", "name", "modified"}); the load
 upserts into $ZCS_ECHO_DIR/target_<direction>.json keyed by id, so re-running writes nothing new.
+$ZCS_ECHO_STAGE_SECONDS (default 0) makes extract, map and load each take that long, so runs that would
+overlap in time do (tests of the run leases).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +22,13 @@ def _dir() -> Path:
     return Path(os.environ["ZCS_ECHO_DIR"])
 
 
+def _take_a_moment() -> None:
+    time.sleep(float(os.environ.get("ZCS_ECHO_STAGE_SECONDS") or 0))
+
+
 class EchoPipeline:
     def extract(self, ctx: RunContext) -> StageResult:
+        _take_a_moment()
         out = _dir() / "staging" / ctx.run_id.replace(":", "_") / f"{ctx.direction}.extracted.jsonl"
         out.parent.mkdir(parents=True, exist_ok=True)
         count = 0
@@ -38,6 +46,7 @@ class EchoPipeline:
         return {"path": str(out), "records": count}
 
     def map(self, ctx: RunContext, extracted: StageResult) -> StageResult:
+        _take_a_moment()
         out = Path(extracted["path"]).with_suffix(".mapped")
         with Path(extracted["path"]).open() as src, out.open("w") as dst:
             for line in src:
@@ -46,6 +55,7 @@ class EchoPipeline:
         return {"path": str(out), "records": extracted["records"]}
 
     def load(self, ctx: RunContext, mapped: StageResult) -> StageResult:
+        _take_a_moment()
         target_path = _dir() / f"target_{ctx.direction}.json"
         target: dict[str, Any] = json.loads(target_path.read_text()) if target_path.exists() else {}
         counts = {"created": 0, "updated": 0, "unchanged": 0}

@@ -1,10 +1,13 @@
-"""A real, local Airflow (api-server + scheduler + dag-processor, LocalExecutor) for end-to-end tests.
+"""A real, local Airflow (api-server + scheduler + dag-processor [+ triggerer], LocalExecutor) for end-to-end tests.
 
 Scheduled runs and backfills only happen through the scheduler, so `dag.test()` (always a manual run)
 cannot prove them. This starts the three components as subprocesses on free loopback ports in a throwaway
 AIRFLOW_HOME, drives them with the `airflow` CLI, and reads run states from the metadata DB. The metadata
 DB is a fresh PostgreSQL database (dropped afterwards): three components writing one SQLite file fail
 with "database is locked" under the scheduler's load.
+
+`tools/local_airflow.py` (`make airflow`) runs the same components for evaluation from `airflow_env`,
+`AirflowCluster` and `database`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW_BIN = Path(sys.executable).with_name("airflow")
 TERMINAL_STATES = {"success", "failed"}
+TEST_COMPONENTS = ("api-server", "scheduler", "dag-processor")
+ALL_COMPONENTS = (*TEST_COMPONENTS, "triggerer")
 
 
 def _free_port() -> int:
@@ -42,29 +47,55 @@ class AirflowCluster:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------
-    def start(self, tenants: Sequence[str]) -> None:
+    def start(
+        self,
+        tenants: Sequence[str],
+        *,
+        components: Sequence[str] = TEST_COMPONENTS,
+        pool_slots: Mapping[str, int] | None = None,
+    ) -> None:
         self.cli("db", "migrate")
-        # The DAGs run their remote-system stages in one pool per tenant x system (see README, Pools).
-        from zoho_cscart_sync.http.ratelimit import pools_for_tenants
+        if tenants:
+            # The DAGs run their remote-system stages in one pool per tenant x system (see README, Pools).
+            from zoho_cscart_sync.http.ratelimit import pools_for_tenants
 
-        pools_file = self.home / "pools.json"
-        pools_file.write_text(
-            json.dumps(
-                {p["name"]: {"slots": p["slots"], "description": p["description"]} for p in pools_for_tenants(tenants)}
+            pools = pools_for_tenants(tenants, slots=pool_slots)
+            pools_file = self.home / "pools.json"
+            pools_file.write_text(
+                json.dumps({p["name"]: {"slots": p["slots"], "description": p["description"]} for p in pools})
             )
-        )
-        self.cli("pools", "import", str(pools_file))
-        for component in (["api-server", "--port", self.env["AIRFLOW__API__PORT"]], ["scheduler"], ["dag-processor"]):
-            log = (self.home / f"{component[0]}.log").open("wb")
+            self.cli("pools", "import", str(pools_file))
+        for component in components:
+            args = [component, "--port", self.env["AIRFLOW__API__PORT"]] if component == "api-server" else [component]
+            log = (self.home / f"{component}.log").open("wb")
             self.processes.append(
                 subprocess.Popen(
-                    [str(AIRFLOW_BIN), *component],
+                    [str(AIRFLOW_BIN), *args],
                     env=self.env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
             )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['AIRFLOW__API__PORT']}"
+
+    def wait_healthy(self, timeout: float = 120) -> dict[str, object]:
+        """Wait until the api-server answers /api/v2/monitor/health; returns its JSON."""
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while True:
+            self._check_alive()
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/api/v2/monitor/health", timeout=5) as response:
+                    return dict(json.loads(response.read()))
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the api-server did not answer within {timeout}s; see {self.home}") from None
+                time.sleep(1)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -131,14 +162,17 @@ class AirflowCluster:
         *,
         reprocess: str = "none",
         expected_runs: int,
+        max_active_runs: int = 1,
+        dag_run_conf: Mapping[str, object] | None = None,
         timeout: float = 600,
     ) -> list[str]:
         """`airflow backfill create …`, then wait for its runs; returns their final states in order."""
         self.wait_for_dag(dag_id)
         before = {run_id for run_id, run_type, _ in self.runs(dag_id) if run_type == "backfill"}
+        conf = ["--dag-run-conf", json.dumps(dict(dag_run_conf))] if dag_run_conf is not None else []
         self.cli(
             "backfill", "create", "--dag-id", dag_id, "--from-date", from_date, "--to-date", to_date,
-            "--reprocess-behavior", reprocess, "--max-active-runs", "1",
+            "--reprocess-behavior", reprocess, "--max-active-runs", str(max_active_runs), *conf,
         )  # fmt: skip
         states = self._wait_runs(
             dag_id, "backfill", expected_runs, timeout, exclude=set() if reprocess != "none" else before
@@ -174,6 +208,17 @@ class AirflowCluster:
             if process.poll() is not None:
                 raise RuntimeError(f"an Airflow component exited ({process.args}); see logs in {self.home}")
 
+    def task_times(self, dag_id: str) -> list[tuple[str, str, object, object, str]]:
+        """(run_id, task_id, start_date, end_date, state) of every task instance of a DAG, by start."""
+        return [
+            (str(r[0]), str(r[1]), r[2], r[3], str(r[4]))
+            for r in self._query(
+                "select run_id, task_id, start_date, end_date, state from task_instance where dag_id = :dag_id "
+                "order by start_date",
+                dag_id=dag_id,
+            )
+        ]
+
     def task_log(self, dag_id: str, run_id: str, task_id: str) -> str:
         folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
         return "\n".join(p.read_text() for p in sorted(folder.glob("*.log")))
@@ -181,18 +226,85 @@ class AirflowCluster:
 
 @contextmanager
 def _fresh_database(server_url: str) -> Iterator[str]:
+    name = f"zcs_airflow_{secrets.token_hex(4)}"
+    url = database(server_url, name)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, name)
+
+
+def database(server_url: str, name: str) -> str:
+    """Create database `name` on the server unless it exists; returns its URL."""
     import sqlalchemy as sa
 
-    name = f"zcs_airflow_{secrets.token_hex(4)}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            exists = conn.execute(sa.text("select 1 from pg_database where datname = :name"), {"name": name}).first()
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     finally:
+        admin.dispose()
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
         admin.dispose()
+
+
+def airflow_env(
+    home: Path,
+    dags_folder: Path,
+    metadata_url: str,
+    *,
+    api_port: int,
+    for_tests: bool = True,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of every component: `base` (default os.environ) without Airflow settings, plus ours.
+
+    `for_tests`: no scheduled runs (only what a test asks for), two task slots, a one-second heartbeat.
+    Otherwise (evaluation): the schedules run once a DAG is unpaused, Airflow's default slots and heartbeat.
+    """
+    env = {
+        key: value
+        for key, value in (os.environ if base is None else base).items()
+        if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "_AIRFLOW", "PYTEST"))
+    }
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__API__PORT": str(api_port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "plugins"), str(REPO_ROOT / "sandbox"), str(REPO_ROOT)]),
+        }
+    )
+    if for_tests:
+        env.update(
+            {
+                "AIRFLOW__CORE__PARALLELISM": "2",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            }
+        )
+    return env
 
 
 @contextmanager
@@ -203,40 +315,16 @@ def start_airflow_cluster(
     *,
     postgres_server_url: str,
     tenants: Sequence[str],
+    pool_slots: Mapping[str, int] | None = None,
 ) -> Iterator[AirflowCluster]:
     """Run a local Airflow on `dags_folder` until the block exits; `extra_env` adds connections etc."""
     home.mkdir(parents=True, exist_ok=True)
-    api_port = _free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "_AIRFLOW", "PYTEST"))
-    }
     with _fresh_database(postgres_server_url) as metadata_url:
-        env.update(
-            {
-                "AIRFLOW_HOME": str(home),
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-                "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-                "AIRFLOW__CORE__PARALLELISM": "2",
-                "AIRFLOW__API__PORT": str(api_port),
-                "AIRFLOW__API__HOST": "127.0.0.1",
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
-                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-                "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "plugins"), str(REPO_ROOT / "sandbox"), str(REPO_ROOT)]),
-            }
-        )
+        env = airflow_env(home, dags_folder, metadata_url, api_port=_free_port())
         env.update(extra_env)
         cluster = AirflowCluster(home, env, metadata_url)
-        cluster.start(tenants)
         try:
+            cluster.start(tenants, pool_slots=pool_slots)
             yield cluster
         finally:
             cluster.stop()

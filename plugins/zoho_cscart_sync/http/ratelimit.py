@@ -6,12 +6,13 @@ organisation id (tenants sharing one organisation share a limiter); everything e
 Threads: a limiter is process-wide (:func:`limiter_for`) and thread-safe, so every thread and hook of a
 task process draws from the same window, concurrency slots and 429 pause.
 
-Processes: each task process enforces the limits for its own requests only; nothing is shared between
-processes. Across task processes, the Airflow pool of the tenant x system (:func:`pool_name`) bounds how
-many tasks talk to one system at once; with the default of one slot per pool the per-process limit is the
-tenant's limit. A pool with N slots (or two tenants of one Zoho organisation) means the server may see
-up to N x ``requests_per_minute``: size the connection extras accordingly. What still gets through is
-caught by the server's 429, which :meth:`RateLimiter.pause` turns into a wait for the whole process.
+Processes and machines: when the state store is PostgreSQL, a scope with a limit is paced by a
+:class:`~zoho_cscart_sync.http.shared_ratelimit.SharedRateLimiter`, whose window, concurrency places and
+429 pause live in that database, so the limits hold across task processes, Celery workers and pods. With
+a SQLite state store (one machine), ``ZCS_RATE_LIMITS=local``, or while the database is unreachable, each
+task process enforces the limits for its own requests only; the Airflow pool of the tenant x system
+(:func:`pool_name`) then bounds how many tasks talk to one system at once, and the server's 429 (turned
+into a wait for the whole process by :meth:`RateLimiter.pause`) catches the rest.
 """
 
 from __future__ import annotations
@@ -175,21 +176,40 @@ def limiter_for(system: str, scope: str, limit: RateLimit) -> RateLimiter:
     """The process-wide limiter of (system, scope); hooks and threads of one scope in one process share it.
 
     ``scope`` is the tenant, or ``org:<organization_id>`` for Zoho Inventory/Books. A changed ``limit``
-    (a connection edited between tasks) replaces the limiter.
+    (a connection edited between tasks) replaces the limiter. A scope with a limit is shared across
+    processes when the shared backend is available (see the module docstring); a scope without one costs
+    no database round trip.
     """
     key = (system, scope)
     with _registry_lock:
         limiter = _registry.get(key)
         if limiter is None or limiter.limit != limit:
-            limiter = RateLimiter(limit)
+            limiter = _new_limiter(system, scope, limit)
             _registry[key] = limiter
         return limiter
 
 
+def _new_limiter(system: str, scope: str, limit: RateLimit) -> RateLimiter:
+    if not (limit.requests_per_minute or limit.concurrency):
+        return RateLimiter(limit)
+    from zoho_cscart_sync.http.shared_ratelimit import SharedRateLimiter, scope_key, shared_backend
+
+    backend = shared_backend()
+    if backend is None:
+        return RateLimiter(limit)
+    return SharedRateLimiter(scope_key(system, scope), limit, backend)
+
+
 def reset_limiters() -> None:
-    """Forget every limiter of this process (tests: the sandbox's reset also forgets the server's quotas)."""
+    """Forget every limiter of this process (tests: the sandbox's reset also forgets the server's quotas).
+
+    The shared backend is resolved again at the next limited request.
+    """
+    from zoho_cscart_sync.http.shared_ratelimit import forget_shared_backend
+
     with _registry_lock:
         _registry.clear()
+    forget_shared_backend()
 
 
 def pool_name(tenant: str, system: str) -> str:

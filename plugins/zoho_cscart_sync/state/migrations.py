@@ -216,6 +216,32 @@ def _v6_run_leases(connection: Connection) -> None:
     md.create_all(connection, checkfirst=False)
 
 
+def _v7_shared_rate_limits(connection: Connection) -> None:
+    # Pacing state only (zoho_cscart_sync.http.shared_ratelimit): unlogged on PostgreSQL, as losing it in a
+    # crash only forgets the last minute's requests, and every request writes it.
+    prefixes = ["UNLOGGED"] if connection.dialect.name == "postgresql" else []
+    md = sa.MetaData()
+    sa.Table(
+        "zcs_rate_slots",
+        md,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("scope_key", sa.String(200), nullable=False),
+        sa.Column("started_at", sa.Float, nullable=False),
+        sa.Column("answered_at", sa.Float, nullable=True),
+        sa.Column("accepted", sa.Boolean, nullable=True),
+        sa.Index("ix_zcs_rate_slots_scope", "scope_key", "answered_at"),
+        prefixes=prefixes,
+    )
+    sa.Table(
+        "zcs_rate_pauses",
+        md,
+        sa.Column("scope_key", sa.String(200), primary_key=True),
+        sa.Column("paused_until", sa.Float, nullable=False),
+        prefixes=prefixes,
+    )
+    md.create_all(connection, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "watermarks and token cache", _v1_watermarks_and_token_cache),
     Migration(
@@ -227,6 +253,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "backlogs: unfinished windows of directions that spent their call budget", _v4_backlogs),
     Migration(5, "link origin and per-run dashboard counts", _v5_link_origin_and_run_counts),
     Migration(6, "run leases: one run at a time per tenant, entity and direction", _v6_run_leases),
+    Migration(7, "shared rate limits: request places and 429 pauses per API scope", _v7_shared_rate_limits),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

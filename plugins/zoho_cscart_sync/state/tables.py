@@ -193,3 +193,23 @@ run_counts = sa.Table(
     sa.UniqueConstraint("tenant", "entity", "run_id", name="uq_zcs_run_counts_run"),
     sa.Index("ix_zcs_run_counts_recent", "tenant", "entity", "recorded_at"),
 )
+
+# Shared rate limits (zoho_cscart_sync.http.shared_ratelimit): times are the database's epoch seconds.
+RATE_SCOPE_KEY = 200
+rate_slots = sa.Table(
+    "zcs_rate_slots",
+    metadata,
+    sa.Column("id", AutoIncrementId, primary_key=True, autoincrement=True),
+    sa.Column("scope_key", sa.String(RATE_SCOPE_KEY), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("answered_at", sa.Float, nullable=True),
+    sa.Column("accepted", sa.Boolean, nullable=True),
+    sa.Index("ix_zcs_rate_slots_scope", "scope_key", "answered_at"),
+)
+
+rate_pauses = sa.Table(
+    "zcs_rate_pauses",
+    metadata,
+    sa.Column("scope_key", sa.String(RATE_SCOPE_KEY), primary_key=True),
+    sa.Column("paused_until", sa.Float, nullable=False),
+)

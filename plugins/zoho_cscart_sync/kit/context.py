@@ -115,11 +115,7 @@ class EntityRun:
 
     def targets(self) -> tuple[TargetSpec, ...]:
         """The direction's targets this tenant's settings switch on."""
-        return tuple(
-            target
-            for target in self.direction_spec.targets
-            if target.enabled_by is None or bool(self.setting(target.enabled_by))
-        )
+        return tuple(target for target in self.direction_spec.targets if target.enabled(self.setting))
 
     def namespace(self, target: TargetSpec) -> str:
         return target.namespace or self.entity

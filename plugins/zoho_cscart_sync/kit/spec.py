@@ -8,7 +8,7 @@ root, CRM Leads for non-buyers, how a CS-Cart row looks after a PUT) are the ent
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -115,6 +115,10 @@ class TargetSpec:
     """A mapping of its own for this target; None: the stream's mapping (or the quirk's route)."""
     enabled_by: str | None = None
     """Name of a boolean setting that switches this target on (``also_to_books``); None: always on."""
+    enabled_when: tuple[str, object] | None = None
+    """``(setting name, value)``: the target is on when that setting has that value (``("sales_orders_in",
+    "books")``: one of several targets chosen by a setting); None: no such condition. With ``enabled_by`` too,
+    both must hold."""
     report_prefix: str | None = None
     """Counters of a second target appear in the direction's report as ``<prefix>_<counter>``."""
     call_budget: str | None = None
@@ -124,6 +128,15 @@ class TargetSpec:
     reader_mapping: str | None = None
     """The opposite direction's mapping variant that reads this target's records back (two-way entities):
     echo hashes and conflicts are computed with it. None: the opposite direction never reads this target."""
+
+    def enabled(self, setting: Callable[[str], Any]) -> bool:
+        """Whether the tenant's settings (``setting(name)`` -> value) switch this target on."""
+        if self.enabled_by is not None and not bool(setting(self.enabled_by)):
+            return False
+        if self.enabled_when is not None:
+            name, wanted = self.enabled_when
+            return bool(setting(name) == wanted)
+        return True
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,22 @@ _STATEMENT_TIMEOUT_MS = 10_000
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,150}")
 _SAFE_SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
+# Serialise the scope, read the database clock and the pause in one round trip. (The clock may be read
+# before the lock is granted: an earlier "now" only expires less and waits longer.)
+_LOCK_NOW_PAUSE = sa.text(
+    "SELECT pg_advisory_xact_lock(:lock), extract(epoch from clock_timestamp())::float8,"
+    " (SELECT paused_until FROM zcs_rate_pauses WHERE scope_key = :key)"
+)
+# Forget what left the window (and in-flight rows of dead processes) and count the rest in one statement;
+# the DELETE's effect is invisible to this statement's SELECT, hence the same conditions in its filters.
+_EXPIRE_AND_COUNT = sa.text(
+    "WITH expired AS (DELETE FROM zcs_rate_slots WHERE scope_key = :key AND (answered_at <= :now - :window"
+    " OR (answered_at IS NULL AND started_at < :now - :lease)))"
+    " SELECT count(*) FILTER (WHERE answered_at IS NULL AND started_at >= :now - :lease),"
+    " count(*) FILTER (WHERE answered_at > :now - :window),"
+    " min(answered_at) FILTER (WHERE answered_at > :now - :window)"
+    " FROM zcs_rate_slots WHERE scope_key = :key"
+)
 _NOW = sa.literal_column("extract(epoch from clock_timestamp())::float8", sa.Float)
 
 
@@ -171,35 +187,17 @@ class PostgresRateBackend:
 
     # -- the window -----------------------------------------------------------------------------------
     def try_acquire(self, key: str, limit: RateLimit) -> Decision:
-        """Take a place for one request of ``key`` if ``limit`` allows it now."""
+        """Take a place for one request of ``key`` if ``limit`` allows it now (3-4 round trips)."""
         from zoho_cscart_sync.state.engine import advisory_lock_key
 
         window = limit.window_seconds
         with self._guard(), self.engine.begin() as connection:
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(advisory_lock_key("zcs-rate", key))))
-            now = connection.execute(sa.select(_NOW)).scalar_one()
-            connection.execute(
-                rate_slots.delete().where(
-                    rate_slots.c.scope_key == key,
-                    sa.or_(
-                        rate_slots.c.answered_at <= now - window,
-                        sa.and_(
-                            rate_slots.c.answered_at.is_(None),
-                            rate_slots.c.started_at < now - IN_FLIGHT_LEASE_SECONDS,
-                        ),
-                    ),
-                )
-            )
-            paused_until = sa.select(rate_pauses.c.paused_until).where(rate_pauses.c.scope_key == key)
-            row = connection.execute(
-                sa.select(
-                    sa.func.count().filter(rate_slots.c.answered_at.is_(None)),
-                    sa.func.count().filter(rate_slots.c.answered_at.is_not(None)),
-                    sa.func.min(rate_slots.c.answered_at),
-                    paused_until.scalar_subquery(),
-                ).where(rate_slots.c.scope_key == key)
+            now, paused = connection.execute(
+                _LOCK_NOW_PAUSE, {"lock": advisory_lock_key("zcs-rate", key), "key": key}
+            ).one()[1:]
+            in_flight, done, oldest = connection.execute(
+                _EXPIRE_AND_COUNT, {"key": key, "now": now, "window": window, "lease": IN_FLIGHT_LEASE_SECONDS}
             ).one()
-            in_flight, done, oldest, paused = int(row[0]), int(row[1]), row[2], row[3]
             if paused is not None and now < paused:
                 return Decision(None, paused - now)
             if limit.concurrency and in_flight >= limit.concurrency:
@@ -216,7 +214,8 @@ class PostgresRateBackend:
 
     def release(self, key: str, slot_id: int, *, accepted: bool) -> None:
         """Date the place of an answered request (a refused one keeps its place too, as in-process)."""
-        with self._guard(), self.engine.begin() as connection:
+        with self._guard(), self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")  # one round trip
             updated = connection.execute(
                 rate_slots.update().where(rate_slots.c.id == slot_id).values(answered_at=_NOW, accepted=accepted)
             ).rowcount

@@ -10,7 +10,7 @@ DEMO_HOME := $(CURDIR)/.airflow_home
 export PYTHONPATH := $(CURDIR)/sandbox:$(CURDIR)/plugins
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck sandbox sandbox-stop bench bench-sync bench-products bench-pacing lock clean
+.PHONY: help venv demo airflow test lint typecheck sandbox sandbox-stop bench bench-sync bench-products bench-pacing lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -25,6 +25,10 @@ venv: $(STAMP) ## Create .venv and install the locked dependencies
 
 demo: $(STAMP) ## Run the sample tenants' syncs against the local sandbox and print their reports
 	AIRFLOW_HOME=$(DEMO_HOME) $(PY) -m zoho_cscart_sandbox.demo
+
+AIRFLOW_PORT ?= 8080
+airflow: $(STAMP) ## Local Airflow on PostgreSQL (api-server, scheduler, dag-processor, triggerer) + sandbox; Ctrl-C stops
+	$(PY) -m tools.local_airflow --port $(AIRFLOW_PORT)
 
 test: $(STAMP) ## Run the whole test suite (unit, golden, sandbox HTTP, PostgreSQL, DAG runs)
 	$(PY) -m pytest
@@ -64,5 +68,5 @@ lock: ## Regenerate constraints.txt from requirements*.txt in a scratch virtuale
 	  .lockenv/bin/pip freeze --all --exclude-editable | grep -vE '^(pip|setuptools|wheel)==' ) > constraints.txt
 	rm -rf .lockenv
 
-clean: ## Remove the virtualenv, the demo AIRFLOW_HOME and the sandbox state
+clean: ## Remove the virtualenv, the demo AIRFLOW_HOME (make airflow: its local/ folder) and the sandbox state
 	rm -rf $(VENV) $(DEMO_HOME) .sandbox

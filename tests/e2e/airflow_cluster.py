@@ -65,6 +65,10 @@ class AirflowCluster:
                 json.dumps({p["name"]: {"slots": p["slots"], "description": p["description"]} for p in pools})
             )
             self.cli("pools", "import", str(pools_file))
+        self.launch(components)
+
+    def launch(self, components: Sequence[str]) -> None:
+        """Start the components (`db migrate` done), each logging to <home>/<component>.log."""
         for component in components:
             args = [component, "--port", self.env["AIRFLOW__API__PORT"]] if component == "api-server" else [component]
             log = (self.home / f"{component}.log").open("wb")

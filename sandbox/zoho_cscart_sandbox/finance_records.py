@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from zoho_cscart_sandbox.clock import finance_date, finance_datetime, utc_now
 from zoho_cscart_sandbox.credentials import ZohoAppCredentials
 from zoho_cscart_sandbox.lazy import LazyTable, Record
+from zoho_cscart_sandbox.seed_finance import organisation_taxes
 from zoho_cscart_sandbox.zoho_state import finance_error
 
 
@@ -206,6 +207,7 @@ def build_salesorder(
     if not lines_in or not isinstance(lines_in, list):
         return finance_error(400, 4, "Please add at least one line item.")  # (U) code/text
     lines = []
+    taxes = organisation_taxes(org)
     # Line ids unique across orders: derived from the order's id (a new order's id is the table's next one).
     order_id = existing["salesorder_id"] if existing else table.new_id()
     for n, line in enumerate(lines_in):
@@ -225,6 +227,12 @@ def build_salesorder(
             rate = float(line.get("rate", item.get("rate", 0) if item else 0))
         except (TypeError, ValueError):
             return finance_error(400, 2, f"Invalid value passed for line_items[{n}] rate or quantity")
+        tax: Record | None = None
+        if line.get("tax_id"):
+            # (U) an id that is not one of the organisation's taxes is refused like other invalid ids.
+            tax = taxes.get(str(line["tax_id"]))
+            if tax is None:
+                return finance_error(400, 2, f"Invalid value passed for tax_id (line_items[{n}].tax_id).")
         lines.append(
             {
                 "line_item_id": line.get("line_item_id") or f"{org.finance_id_prefix}08{order_id[-7:]}{n:02d}",
@@ -240,10 +248,10 @@ def build_salesorder(
                 "quantity_invoiced": 0.0,
                 "quantity_packed": 0.0,
                 "quantity_shipped": 0.0,
-                "tax_id": line.get("tax_id", ""),
-                "tax_name": "",
+                "tax_id": tax["tax_id"] if tax else "",
+                "tax_name": tax["tax_name"] if tax else "",
                 "tax_type": "tax",
-                "tax_percentage": 0,
+                "tax_percentage": tax["tax_percentage"] if tax else 0,
                 "discount": 0.0,
                 "item_total": round(rate * quantity, 2),
                 "is_invoiced": False,
@@ -271,8 +279,21 @@ def build_salesorder(
         discount_amount = round(sub_total * float(text[:-1]) / 100, 2) if text.endswith("%") else float(text)
     except ValueError:
         return finance_error(400, 2, "Invalid value passed for discount")
+    # Tax per line: item_total times the line tax's rate (S: on the line before the entity-level discount; the
+    # sandbox has no tax on shipping). `taxes` sums it per tax, as the API's read shows.
+    tax_amounts: dict[str, float] = {}
+    for line in lines:
+        if line["tax_id"]:
+            amount = line["item_total"] * float(line["tax_percentage"]) / 100
+            tax_amounts[line["tax_id"]] = tax_amounts.get(line["tax_id"], 0.0) + amount
+    order_taxes = [
+        {"tax_id": tax_id, "tax_name": taxes[tax_id]["tax_name"], "tax_amount": round(amount, 2)}
+        for tax_id, amount in tax_amounts.items()
+    ]
+    tax_total = round(sum(entry["tax_amount"] for entry in order_taxes), 2)
     total = round(
         sub_total
+        + tax_total
         - discount_amount
         + float(body.get("shipping_charge", 0) or 0)
         + float(body.get("adjustment", 0) or 0),
@@ -333,7 +354,8 @@ def build_salesorder(
             "company_name": customer["company_name"],
             "line_items": lines,
             "sub_total": sub_total,
-            "tax_total": 0.0,
+            "tax_total": tax_total,
+            "taxes": order_taxes,
             "total": total,
             "billing_address": customer["billing_address"],
             "shipping_address": customer["shipping_address"],

@@ -34,6 +34,21 @@ FINANCE_KIND_DIGIT = {
 }
 
 INVENTORY_SO_STATUSES = ("draft", "confirmed", "void", "closed", "fulfilled")
+FINANCE_TAX_DIGIT = "9"
+"""Kind digit of the organisation's tax ids (``<prefix>009<index>``, the same 19-digit shape as other ids)."""
+
+
+def organisation_taxes(creds: ZohoAppCredentials) -> dict[str, Record]:
+    """The organisation's taxes by tax_id (Settings > Taxes): one 10 % VAT, the rate of the CS-Cart seed's VAT.
+
+    A sales-order line's ``tax_id`` must be one of these (finance_records.build_salesorder); the tax on a line is
+    its ``item_total`` times the rate. Fixed, not scaled, not writable through the API (the sync never creates
+    taxes: tenants map CS-Cart tax ids to these, ``defaults.zoho_tax_map``).
+    """
+    tax_id = f"{creds.finance_id_prefix}00{FINANCE_TAX_DIGIT}{1:08d}"
+    return {tax_id: {"tax_id": tax_id, "tax_name": "VAT", "tax_percentage": 10.0, "tax_type": "tax"}}
+
+
 # Sales order index 6 (confirmed) carries the reference the orders pipeline writes: "CSC-<CS-Cart order_id>",
 # for a seed CS-Cart order of the tenant's vendor (order 3: vendor 1, status C; order 4: vendor 2, status F).
 SO_FROM_CSCART_INDEX = 6

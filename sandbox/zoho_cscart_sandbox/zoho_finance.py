@@ -1,8 +1,10 @@
-"""Zoho Inventory v1 (items, contacts, sales orders, inventory adjustments) and Books v3 (contacts).
+"""Zoho Inventory v1 (items, contacts, sales orders, inventory adjustments) and Books v3 (contacts, sales orders).
 
-Inventory and Books are one finance platform: an organisation's contacts are shared, ids are the
-same, the envelope is `{"code": 0, "message": ..., <resource>: ...}` with `page_context` on lists,
-ids are strings and timestamps carry an offset without colon (`-0500`).
+Inventory and Books are one finance platform: an organisation's contacts and sales orders are shared, ids are
+the same (zoho_api.md 4, (R)). A sales order Inventory calls ``confirmed`` is ``open`` in Books: the record keeps
+Inventory's word and Books' routes translate it in and out (status calls ``/status/open``, the ``status``
+list filter, every sales order they answer with). The envelope is `{"code": 0, "message": ..., <resource>: ...}`
+with `page_context` on lists, ids are strings and timestamps carry an offset without colon (`-0500`).
 
 Quota: with the `finance_requests_per_window` knob every authenticated call counts against its
 organisation's quota for its product (Inventory and Books apart, as the middleware's per-minute knob does),
@@ -154,6 +156,8 @@ class Finance:
             since = parse_zoho_datetime(params["last_modified_time"])
             if since is None:
                 return finance_error(400, 2, "Invalid value passed for last_modified_time")
+        if product == "books" and resource is SALESORDERS and params.get("status"):
+            params = _with_status(params, books_to_stored(params["status"]))
         predicate = list_filter(resource, params)
         if isinstance(predicate, Response):
             return predicate
@@ -204,9 +208,8 @@ class Finance:
             "sort_column": sort_column or "created_time",
             "sort_order": "D" if descending else "A",
         }
-        return JSONResponse(
-            {"code": 0, "message": "success", resource.plural: chunk[:per_page], "page_context": page_context}
-        )
+        rows = [as_seen_by(product, resource, row) for row in chunk[:per_page]]
+        return JSONResponse({"code": 0, "message": "success", resource.plural: rows, "page_context": page_context})
 
     async def get(self, request: Request, product: str, resource: Resource, record_id: str) -> Response:
         checked = self.auth(request, product, resource, "READ")
@@ -216,7 +219,7 @@ class Finance:
         record = tables[resource.kind].get(record_id)
         if record is None:
             return self.not_found(resource)
-        return JSONResponse({"code": 0, "message": "success", resource.singular: record})
+        return JSONResponse({"code": 0, "message": "success", resource.singular: as_seen_by(product, resource, record)})
 
     async def item_details(self, request: Request) -> Response:
         checked = self.auth(request, "inventory", ITEMS, "READ")
@@ -284,7 +287,7 @@ class Finance:
             return built
         record = save_record(org, tables[resource.kind], built, created=True)
         return JSONResponse(
-            {"code": 0, "message": resource.created, resource.singular: record},
+            {"code": 0, "message": resource.created, resource.singular: as_seen_by(product, resource, record)},
             status_code=resource.create_status,
         )
 
@@ -309,7 +312,9 @@ class Finance:
         if isinstance(built, Response):
             return built
         record = save_record(org, tables[resource.kind], built, created=False)
-        return JSONResponse({"code": 0, "message": resource.updated, resource.singular: record})
+        return JSONResponse(
+            {"code": 0, "message": resource.updated, resource.singular: as_seen_by(product, resource, record)}
+        )
 
     async def delete(self, request: Request, product: str, resource: Resource, record_id: str) -> Response:
         checked = self.auth(request, product, resource, "DELETE")
@@ -331,41 +336,86 @@ class Finance:
         record = tables[resource.kind].get(record_id)
         if record is None:
             return self.not_found(resource)
+        status_code = 200
         if resource is SALESORDERS:
-            refused = salesorder_transition_refused(record["status"], status)
+            stored = books_to_stored(status) if product == "books" else status
+            refused = salesorder_transition_refused(record["status"], stored, product)
             if refused is not None:
                 return refused
-            record["order_status"] = status
-            message = (
-                "Sales order status has been changed to 'Confirmed'."
-                if status == "confirmed"
-                else "The status of the Sales Order has been changed to void."
-            )
+            record["order_status"] = stored
+            if product == "books":
+                # (C) Books OAS: 201 and "Sales order status has been changed to Open." / "... to Void."
+                status_code = 201
+                message = f"Sales order status has been changed to {status.title()}."
+            else:
+                message = (
+                    "Sales order status has been changed to 'Confirmed'."
+                    if status == "confirmed"
+                    else "The status of the Sales Order has been changed to void."
+                )
+            status = stored
         else:
             message = f"The {resource.singular} has been marked as {status.title()}."
         record["status"] = status
         save_record(org, tables[resource.kind], record, created=False)
-        return JSONResponse({"code": 0, "message": message})
+        return JSONResponse({"code": 0, "message": message}, status_code=status_code)
 
 
-def salesorder_transition_refused(current: str, wanted: str) -> Response | None:
-    """The sales order status machine of `status/confirmed` and `status/void` (zoho_api.md 3.5).
+BOOKS_STATUS = {"confirmed": "open"}
+"""Inventory's word -> Books' word for a sales order's status (the others are the same word)."""
 
-    (C) draft -> confirmed, draft or confirmed -> void. (U) everything else is refused with HTTP 400 and a
-    non-zero code (zoho_api.md 3.6: validation errors are 400 + code); the codes and texts are the sandbox's.
-    A void order cannot be confirmed, voided again or edited; closed/fulfilled orders (shipped or invoiced)
-    cannot be voided.
+
+def books_to_stored(status: str) -> str:
+    """A Books sales-order status as the shared record keeps it (Inventory's word: ``open`` -> ``confirmed``)."""
+    return next((stored for stored, books in BOOKS_STATUS.items() if books == status), status)
+
+
+def as_seen_by(product: str, resource: Resource, record: Record) -> Record:
+    """A sales order as Books shows it (``open`` for ``confirmed``); anything else unchanged."""
+    if product != "books" or resource is not SALESORDERS:
+        return record
+    shown = dict(record)
+    for key in ("status", "order_status"):
+        if key in shown:
+            shown[key] = BOOKS_STATUS.get(str(shown[key]), shown[key])
+    # (C) the Books OAS types discounts (the order's, a line's) as text ("12.5%" or "190"); Inventory as numbers.
+    if "discount" in shown and not isinstance(shown["discount"], str):
+        shown["discount"] = f"{shown['discount']}"
+    if isinstance(shown.get("line_items"), list):
+        shown["line_items"] = [
+            {**line, "discount": f"{line['discount']}"} if not isinstance(line.get("discount", ""), str) else line
+            for line in shown["line_items"]
+        ]
+    return shown
+
+
+def _with_status(params: Any, status: str) -> Any:
+    from starlette.datastructures import QueryParams
+
+    return QueryParams([*((k, v) for k, v in params.multi_items() if k != "status"), ("status", status)])
+
+
+def salesorder_transition_refused(current: str, wanted: str, product: str = "inventory") -> Response | None:
+    """The sales order status machine of `status/confirmed` (Books: `status/open`) and `status/void`
+    (zoho_api.md 3.5 and 4); ``current`` and ``wanted`` in Inventory's words.
+
+    (C) draft -> confirmed (open), draft or confirmed (open) -> void. (U) everything else is refused with HTTP
+    400 and a non-zero code (zoho_api.md 3.6: validation errors are 400 + code); the codes and texts are the
+    sandbox's, in the product's words. A void order cannot be confirmed, voided again or edited;
+    closed/fulfilled orders (shipped or invoiced) cannot be voided.
     """
+    open_word = "marked as open" if product == "books" else "confirmed"
     if wanted == "confirmed":
         if current == "void":
-            return finance_error(400, 36015, "A void sales order cannot be confirmed.")
+            return finance_error(400, 36015, f"A void sales order cannot be {open_word}.")
         if current != "draft":
-            return finance_error(400, 36014, "Only draft sales orders can be confirmed.")
+            return finance_error(400, 36014, f"Only draft sales orders can be {open_word}.")
         return None
     if current == "void":
         return finance_error(400, 36016, "The sales order is already void.")
     if current not in ("draft", "confirmed"):
-        return finance_error(400, 36017, f"A {current} sales order cannot be marked as void.")
+        shown = BOOKS_STATUS.get(current, current) if product == "books" else current
+        return finance_error(400, 36017, f"A {shown} sales order cannot be marked as void.")
     return None
 
 
@@ -412,6 +462,7 @@ def build_finance_router(state: ZohoState) -> APIRouter:
     add("inventory", SALESORDERS, statuses=("confirmed", "void"))
     add("inventory", ADJUSTMENTS, writable=False)
     add("books", CONTACTS, statuses=("active", "inactive"))
+    add("books", SALESORDERS, statuses=("open", "void"))
 
     async def item_details(request: Request) -> Response:
         return await finance.item_details(request)

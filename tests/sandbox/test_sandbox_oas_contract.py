@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.sandbox.conftest import add_page_context, salesorder_key
+from tests.sandbox.conftest import add_page_context, books_salesorder_object, salesorder_key
 
 CRM = "https://zohoapis.com"
 INVENTORY = "https://www.zohoapis.com/inventory/v1"
@@ -197,3 +197,44 @@ def test_inventory_salesorder_orders_pipeline_calls_validate(acme_zoho, oas):
         changed = acme_zoho.inventory("POST", f"/salesorders/{order_id}/status/{status}")
         assert changed.status_code == 200
         oas.validate("inventory-v1/salesorders.yml", changed, server=INVENTORY, patch=salesorder_key)
+
+
+def test_books_salesorder_orders_pipeline_calls_validate(acme_zoho, oas):
+    """The calls the orders pipeline makes with ``sales_orders_in: books``: lookup by reference, read, create with
+    a taxed line and a free-text line, update, open, void (books-v3/sales-order.yml)."""
+    from zoho_cscart_sandbox.credentials import ZOHO_TENANTS
+    from zoho_cscart_sandbox.seed_finance import organisation_taxes
+
+    filtered = acme_zoho.books("GET", "/salesorders", params={"reference_number": "CSC-3", "per_page": 200})
+    assert filtered.status_code == 200 and filtered.json()["salesorders"]
+    oas.validate("books-v3/sales-order.yml", filtered, server=BOOKS, patch=books_salesorder_object)
+    order_id = filtered.json()["salesorders"][0]["salesorder_id"]
+    single = acme_zoho.books("GET", f"/salesorders/{order_id}")
+    oas.validate("books-v3/sales-order.yml", single, server=BOOKS, patch=books_salesorder_object)
+    contact = acme_zoho.books("GET", "/contacts", params={"email": "jane.doe@example.com"})
+    assert contact.status_code == 200 and contact.json()["contacts"]
+    oas.validate("books-v3/contacts.yml", contact, server=BOOKS)
+    item_id = acme_zoho.inventory("GET", "/items").json()["items"][0]["item_id"]
+    [tax_id] = organisation_taxes(ZOHO_TENANTS["acme_store"])
+    created = acme_zoho.books(
+        "POST",
+        "/salesorders",
+        json={
+            "customer_id": contact.json()["contacts"][0]["contact_id"],
+            "reference_number": "CSC-4343",
+            "line_items": [
+                {"item_id": item_id, "quantity": 1, "rate": 12.5, "tax_id": tax_id},
+                {"name": "Gift wrap", "quantity": 1, "rate": 2},
+            ],
+        },
+    )
+    assert created.status_code == 201
+    oas.validate("books-v3/sales-order.yml", created, server=BOOKS, patch=books_salesorder_object)
+    new_id = created.json()["salesorder"]["salesorder_id"]
+    updated = acme_zoho.books("PUT", f"/salesorders/{new_id}", json={"notes": "Grüße"})
+    assert updated.status_code == 200
+    oas.validate("books-v3/sales-order.yml", updated, server=BOOKS, patch=books_salesorder_object)
+    for status in ("open", "void"):
+        changed = acme_zoho.books("POST", f"/salesorders/{new_id}/status/{status}")
+        assert changed.status_code == 201
+        oas.validate("books-v3/sales-order.yml", changed, server=BOOKS, patch=books_salesorder_object)

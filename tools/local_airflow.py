@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -31,6 +32,16 @@ METADATA_DB = "zcs_airflow_local"
 STATE_DB = "zcs_state_local"
 LOGIN = ("admin", "admin")
 STATE_CONN_ID = "zoho_cscart_state"
+CLI_ENV = {
+    "AIRFLOW_HOME",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW__CORE__DAGS_FOLDER",
+    "AIRFLOW__CORE__LOAD_EXAMPLES",
+    "AIRFLOW__CORE__TEST_CONNECTION",
+    "ZCS_TENANTS_DIR",
+    "PYTHONPATH",
+}
+"""What `airflow` commands in another shell need to reach this Airflow (written to <home>/env.sh)."""
 
 
 def connections_document(conn_env: Mapping[str, str], state_url: str) -> dict[str, dict[str, Any]]:
@@ -128,6 +139,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         finally:
             conn_file.unlink()
         _say(f"connections: {', '.join(f'zoho_{t}, cscart_{t}' for t in tenants)}, {STATE_CONN_ID}")
+        env_file = home / "env.sh"
+        env_file.write_text(
+            "# source me to run `airflow ...` and `python -m zoho_cscart_sync.cli ...` against `make airflow`\n"
+            + "".join(f"export {key}={shlex.quote(env[key])}\n" for key in sorted(env) if key in CLI_ENV)
+        )
         cluster.launch(ALL_COMPONENTS)
         cluster.wait_healthy()
         _say(
@@ -135,6 +151,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             f"  UI     {cluster.api_url}\n"
             f"  login  {LOGIN[0]} / {LOGIN[1]}\n"
             f"  logs   {home}/<component>.log\n"
+            f"  CLI    source {env_file}  (then airflow dags list, airflow dags trigger ...)\n"
             "DAGs appear within a minute, paused: unpause one to run its latest hour against the sandbox.\n"
             "Ctrl-C stops everything."
         )

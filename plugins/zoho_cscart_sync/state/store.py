@@ -20,7 +20,18 @@ from typing import Any
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from zoho_cscart_sync.state import backlogs, leases, links, locks, migrations, pending, run_stats, tokens, watermarks
+from zoho_cscart_sync.state import (
+    backlogs,
+    console_reads,
+    leases,
+    links,
+    locks,
+    migrations,
+    pending,
+    run_stats,
+    tokens,
+    watermarks,
+)
 from zoho_cscart_sync.state import counts as run_counts
 from zoho_cscart_sync.state import quarantine as quarantine_records
 from zoho_cscart_sync.state.engine import (
@@ -54,6 +65,7 @@ DEFAULT_CONN_ID = "zoho_cscart_state"
 DEFAULT_SQLITE_FILENAME = "zoho_cscart_state.db"
 DEFAULT_TOKEN_LOCK_TIMEOUT_SECONDS = 120.0
 QUARANTINE_KINDS = ("content", "transient", "waiting")
+MAX_PAGE_SIZE = 1000
 
 Clock = Callable[[], datetime]
 
@@ -763,6 +775,88 @@ class StateStore:
         found = self.list_run_counts(tenant, entity, limit=1)
         return found[0] if found else None
 
+    # ----------------------------------------------------------------- operator views (console, CLI)
+
+    def quarantine_page(
+        self,
+        tenant: str,
+        entity: str,
+        *,
+        direction: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 50,
+    ) -> list[console_reads.QuarantineRow]:
+        """Open quarantine entries, ``limit`` at a time in (direction, source id) order after the key ``after``
+        (keyset pagination on the primary key: every page costs the same)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        if direction is not None:
+            require_direction(direction)
+        _require_page_size(limit)
+        with self._read() as connection:
+            return console_reads.quarantine_page(
+                connection, tenant, entity, direction=direction, after=after, limit=limit
+            )
+
+    def quarantine_counts(self, tenant: str, entity: str) -> dict[tuple[str, str], int]:
+        """Open quarantine entries per (direction, kind)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._read() as connection:
+            return console_reads.quarantine_counts(connection, tenant, entity)
+
+    def open_quarantine_ids(self, tenant: str, entity: str, direction: str, source_ids: Iterable[str]) -> list[str]:
+        """Of ``source_ids``, those still quarantined in ``direction``."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        ids = [require_text(value, "source_id") for value in source_ids]
+        with self._read() as connection:
+            return console_reads.quarantine_ids(connection, tenant, entity, direction, ids)
+
+    def flagged_links_page(
+        self, tenant: str, entity: str, flag: str, *, after_id: int = 0, limit: int = 50
+    ) -> list[console_reads.FlaggedLink]:
+        """Live links carrying ``flag`` (e.g. ``no_email``), ``limit`` at a time by link id after ``after_id``."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        links.encode_flags([flag])
+        _require_page_size(limit)
+        with self._read() as connection:
+            return console_reads.flagged_links_page(connection, tenant, entity, flag, after_id=after_id, limit=limit)
+
+    def count_flagged_links(self, tenant: str, entity: str, flag: str) -> int:
+        """How many live links carry ``flag``."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        links.encode_flags([flag])
+        with self._read() as connection:
+            return console_reads.count_flagged_links(connection, tenant, entity, flag)
+
+    def run_totals_page(
+        self, tenant: str, entity: str, *, offset: int = 0, limit: int = 20
+    ) -> list[console_reads.RunTotals]:
+        """Per-run created / updated / failed / API calls (summed over directions), newest first."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        _require_page_size(limit)
+        if offset < 0:
+            raise ValueError(f"offset must not be negative, got {offset}")
+        with self._read() as connection:
+            return console_reads.run_totals_page(connection, tenant, entity, offset=offset, limit=limit)
+
+    def count_runs(self, tenant: str, entity: str) -> int:
+        """How many runs stored statistics for the pair."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._read() as connection:
+            return console_reads.count_runs(connection, tenant, entity)
+
+    def list_watermarks(self, tenant: str, entity: str) -> list[console_reads.WatermarkRow]:
+        """The pair's watermarks with the run that set each."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._read() as connection:
+            return console_reads.list_watermarks(connection, tenant, entity)
+
+    def token_snapshot(self, cache_key: str, window: timedelta) -> console_reads.TokenSnapshot:
+        """Expiry of the cached token of ``cache_key`` and its mints in the last ``window`` (no token read)."""
+        cache_key = require_text(cache_key, "cache_key")
+        with self._read() as connection:
+            return console_reads.token_snapshot(connection, cache_key, self._clock() - window)
+
     # ----------------------------------------------------------------- reset synchronisation
 
     def reset_sync(self, tenant: str, entity: str) -> None:
@@ -793,6 +887,11 @@ class StateStore:
 
 def _tenant_entity(tenant: str, entity: str) -> tuple[str, str]:
     return require_text(tenant, "tenant"), require_text(entity, "entity")
+
+
+def _require_page_size(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
 
 
 def _one_id(zoho_id: str | None, cscart_id: str | None) -> tuple[str, str]:

@@ -1,0 +1,277 @@
+"""Read-only queries for the operator console (``zoho_cscart_sync.console``) and the CLI: one page at a time.
+
+Every list is read a page at a time with keyset pagination along an index the tables already have, so a page
+costs the same on page 1 and on page 5,000 and whatever the tenant's size:
+
+* quarantine: the primary key ``(tenant, entity, direction, source_id)``, open entries only;
+* flagged links (the no-e-mail placeholders): the links' primary key ``id``, with the flag filter;
+* run statistics: ``ix_zcs_run_stats_recent (tenant, entity, recorded_at)``, newest first.
+
+Counts are single aggregate queries (no rows are listed to count them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from zoho_cscart_sync.state.tables import (
+    links,
+    natural_keys,
+    quarantine,
+    run_stats,
+    token_cache,
+    token_mints,
+    watermarks,
+)
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    """One open quarantine entry as an operator sees it."""
+
+    direction: str
+    source_id: str
+    kind: str
+    reason: str
+    field: str | None
+    stage: str
+    attempts: int
+    first_seen: datetime
+    last_seen: datetime
+    run_id: str
+
+
+@dataclass(frozen=True)
+class FlaggedLink:
+    """A link carrying a flag (e.g. ``no_email``) with its natural keys."""
+
+    link_id: int
+    zoho_id: str | None
+    cscart_id: str | None
+    natural_keys: dict[str, str]
+    last_synced_at: datetime
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """One run's statistics summed over its directions (created / updated / failed / API calls)."""
+
+    run_id: str
+    recorded_at: datetime
+    created: int
+    updated: int
+    failed: int
+    api_calls: int
+    succeeded: bool
+    directions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WatermarkRow:
+    """Where a direction's next scheduled run starts reading."""
+
+    direction: str
+    value: datetime
+    run_id: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenSnapshot:
+    """What an operator may see of a cached Zoho access token: never the token, only times and counts."""
+
+    cached: bool
+    expires_at: datetime | None
+    minted_at: datetime | None
+    mints_in_window: int
+
+
+def _open_quarantine(tenant: str, entity: str, direction: str | None) -> list[Any]:
+    clauses = [quarantine.c.tenant == tenant, quarantine.c.entity == entity, quarantine.c.resolved_at.is_(None)]
+    if direction is not None:
+        clauses.append(quarantine.c.direction == direction)
+    return clauses
+
+
+def quarantine_page(
+    connection: Connection,
+    tenant: str,
+    entity: str,
+    *,
+    direction: str | None,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[QuarantineRow]:
+    """Open entries in primary-key order (direction, source id), the ``limit`` after the key ``after``."""
+    clauses = _open_quarantine(tenant, entity, direction)
+    if after is not None:
+        after_direction, after_id = after
+        clauses.append(
+            sa.or_(
+                quarantine.c.direction > after_direction,
+                sa.and_(quarantine.c.direction == after_direction, quarantine.c.source_id > after_id),
+            )
+        )
+    rows = connection.execute(
+        sa.select(
+            quarantine.c.direction,
+            quarantine.c.source_id,
+            quarantine.c.kind,
+            quarantine.c.reason,
+            quarantine.c.field,
+            quarantine.c.stage,
+            quarantine.c.attempts,
+            quarantine.c.first_seen,
+            quarantine.c.last_seen,
+            quarantine.c.run_id,
+        )
+        .where(*clauses)
+        .order_by(quarantine.c.direction, quarantine.c.source_id)
+        .limit(limit)
+    )
+    return [QuarantineRow(**row._asdict()) for row in rows]
+
+
+def quarantine_counts(connection: Connection, tenant: str, entity: str) -> dict[tuple[str, str], int]:
+    """Open entries per (direction, kind), in one grouped COUNT."""
+    rows = connection.execute(
+        sa.select(quarantine.c.direction, quarantine.c.kind, sa.func.count())
+        .where(*_open_quarantine(tenant, entity, None))
+        .group_by(quarantine.c.direction, quarantine.c.kind)
+    )
+    return {(str(direction), str(kind)): int(count) for direction, kind, count in rows}
+
+
+def quarantine_ids(
+    connection: Connection, tenant: str, entity: str, direction: str, source_ids: Sequence[str]
+) -> list[str]:
+    """Of ``source_ids``, those with an open entry in ``direction`` (what a retry may ask for)."""
+    if not source_ids:
+        return []
+    found = connection.execute(
+        sa.select(quarantine.c.source_id).where(
+            *_open_quarantine(tenant, entity, direction), quarantine.c.source_id.in_(list(source_ids))
+        )
+    ).scalars()
+    return sorted(str(value) for value in found)
+
+
+def _flag_clauses(tenant: str, entity: str, flag: str) -> list[Any]:
+    return [
+        links.c.tenant == tenant,
+        links.c.entity == entity,
+        links.c.deleted_at.is_(None),
+        links.c.flags.like(f"%,{flag},%"),
+    ]
+
+
+def flagged_links_page(
+    connection: Connection, tenant: str, entity: str, flag: str, *, after_id: int, limit: int
+) -> list[FlaggedLink]:
+    """Live links carrying ``flag``, by link id after ``after_id``, with their natural keys (one more query)."""
+    rows = connection.execute(
+        sa.select(links.c.id, links.c.zoho_id, links.c.cscart_id, links.c.last_synced_at)
+        .where(*_flag_clauses(tenant, entity, flag), links.c.id > after_id)
+        .order_by(links.c.id)
+        .limit(limit)
+    ).all()
+    keys: dict[int, dict[str, str]] = {int(row.id): {} for row in rows}
+    if keys:
+        for link_id, kind, value in connection.execute(
+            sa.select(natural_keys.c.link_id, natural_keys.c.key_kind, natural_keys.c.key_value).where(
+                natural_keys.c.link_id.in_(list(keys))
+            )
+        ):
+            keys[int(link_id)][str(kind)] = str(value)
+    return [
+        FlaggedLink(
+            link_id=int(row.id),
+            zoho_id=row.zoho_id,
+            cscart_id=row.cscart_id,
+            natural_keys=keys[int(row.id)],
+            last_synced_at=row.last_synced_at,
+        )
+        for row in rows
+    ]
+
+
+def count_flagged_links(connection: Connection, tenant: str, entity: str, flag: str) -> int:
+    """How many live links carry ``flag``."""
+    count = connection.execute(
+        sa.select(sa.func.count()).select_from(links).where(*_flag_clauses(tenant, entity, flag))
+    ).scalar_one()
+    return int(count)
+
+
+def _totals(run_id: str, recorded_at: datetime, encoded: str) -> RunTotals:
+    stats = json.loads(encoded)
+    created = updated = failed = calls = 0
+    succeeded = True
+    directions: list[str] = []
+    for direction, numbers in sorted(stats.items()):
+        if not isinstance(numbers, dict):
+            continue
+        directions.append(direction)
+        created += int(numbers.get("created") or 0)
+        updated += int(numbers.get("updated") or 0)
+        failed += int(numbers.get("failed") or 0)
+        calls += sum(int(value) for value in (numbers.get("api_calls") or {}).values())
+        succeeded = succeeded and bool(numbers.get("succeeded", True))
+    return RunTotals(run_id, recorded_at, created, updated, failed, calls, succeeded, tuple(directions))
+
+
+def run_totals_page(connection: Connection, tenant: str, entity: str, *, offset: int, limit: int) -> list[RunTotals]:
+    """Runs' statistics summed over directions, newest first (``ix_zcs_run_stats_recent``)."""
+    rows = connection.execute(
+        sa.select(run_stats.c.run_id, run_stats.c.recorded_at, run_stats.c.stats)
+        .where(run_stats.c.tenant == tenant, run_stats.c.entity == entity)
+        .order_by(run_stats.c.recorded_at.desc(), run_stats.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_totals(row.run_id, row.recorded_at, row.stats) for row in rows]
+
+
+def count_runs(connection: Connection, tenant: str, entity: str) -> int:
+    """How many runs stored statistics for the pair."""
+    count = connection.execute(
+        sa.select(sa.func.count())
+        .select_from(run_stats)
+        .where(run_stats.c.tenant == tenant, run_stats.c.entity == entity)
+    ).scalar_one()
+    return int(count)
+
+
+def list_watermarks(connection: Connection, tenant: str, entity: str) -> list[WatermarkRow]:
+    """The pair's watermarks, one per direction that ever completed."""
+    rows = connection.execute(
+        sa.select(watermarks.c.direction, watermarks.c.value, watermarks.c.run_id, watermarks.c.updated_at)
+        .where(watermarks.c.tenant == tenant, watermarks.c.entity == entity)
+        .order_by(watermarks.c.direction)
+    )
+    return [WatermarkRow(**row._asdict()) for row in rows]
+
+
+def token_snapshot(connection: Connection, cache_key: str, since: datetime) -> TokenSnapshot:
+    """Expiry and mint times of the cached token of ``cache_key`` (the ciphertext is not even read)."""
+    row = connection.execute(
+        sa.select(token_cache.c.expires_at, token_cache.c.minted_at).where(token_cache.c.cache_key == cache_key)
+    ).one_or_none()
+    mints = connection.execute(
+        sa.select(sa.func.count())
+        .select_from(token_mints)
+        .where(token_mints.c.cache_key == cache_key, token_mints.c.minted_at >= since)
+    ).scalar_one()
+    return TokenSnapshot(
+        cached=row is not None,
+        expires_at=row.expires_at if row is not None else None,
+        minted_at=row.minted_at if row is not None else None,
+        mints_in_window=int(mints),
+    )

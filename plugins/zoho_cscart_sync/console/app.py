@@ -1,0 +1,432 @@
+"""The console's FastAPI app: server-rendered pages (Jinja2) and the actions behind their buttons.
+
+Pages (GET) read the state store through ``views.py``; actions (POST) check the auth manager first, then create
+DAG runs through Airflow's REST API with the user's token (``airflow_api.py``). Only "reset synchronisation"
+writes to the state store itself (``StateStore.reset_sync``), after the same trigger permission check.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from zoho_cscart_sync.console import PRODUCT_NAME, URL_PREFIX
+from zoho_cscart_sync.console.access import Access, AirflowAccess, Caller
+from zoho_cscart_sync.console.airflow_api import RestRunTrigger, RunTrigger, TriggerError
+from zoho_cscart_sync.console.chart import run_chart
+from zoho_cscart_sync.console.views import (
+    Scope,
+    TokenView,
+    connection_token_key,
+    entity_page,
+    load_scopes,
+    tiles_of,
+    token_view,
+)
+from zoho_cscart_sync.state import StateStore
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).with_name("templates")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+RETRY_LIMIT = 1000
+"""Record ids one "retry quarantined" click puts in a run (the oldest ids first; scheduled runs retry them all)."""
+MAX_RECORD_IDS = 1000
+SCOPES_TTL_SECONDS = 30.0
+
+
+@dataclass
+class ConsoleSettings:
+    """Where the console reads from and how it reaches Airflow; every part replaceable in tests."""
+
+    tenants_dir: Path
+    store_factory: Callable[[], StateStore]
+    access: Access
+    trigger_factory: Callable[[Request], RunTrigger]
+    token_key_for: Callable[[str], str] = connection_token_key
+    page_size: int = DEFAULT_PAGE_SIZE
+    base_path: str = URL_PREFIX
+
+    @classmethod
+    def from_environment(cls) -> ConsoleSettings:
+        """The api-server's settings: ``ZCS_TENANTS_DIR`` (as the DAG file), the state store behind Connection
+        ``zoho_cscart_state`` (or ``ZCS_CONSOLE_STATE_URL``), Airflow's own REST API (``ZCS_CONSOLE_API_URL``, else
+        ``[api] base_url``, else the address the request came to)."""
+        from zoho_cscart_sync.cli import DEFAULT_TENANTS_DIR
+
+        tenants_dir = Path(os.environ.get("ZCS_TENANTS_DIR") or DEFAULT_TENANTS_DIR)
+        return cls(
+            tenants_dir=tenants_dir,
+            store_factory=_default_store,
+            access=AirflowAccess(),
+            trigger_factory=_rest_trigger,
+        )
+
+
+def _default_store() -> StateStore:
+    url = os.environ.get("ZCS_CONSOLE_STATE_URL")
+    if url:
+        return StateStore.from_url(url)
+    from zoho_cscart_sync.state.store import resolve_default_url
+
+    resolved, schema = resolve_default_url()
+    return StateStore.from_url(resolved, schema=schema)
+
+
+def _rest_trigger(request: Request) -> RunTrigger:
+    configured = os.environ.get("ZCS_CONSOLE_API_URL")
+    if not configured:
+        from airflow.configuration import conf
+
+        configured = conf.get("api", "base_url", fallback="") or ""
+    if not configured:
+        configured = f"{request.url.scheme}://{request.url.netloc}"
+    return RestRunTrigger(configured)
+
+
+@dataclass
+class _State:
+    settings: ConsoleSettings
+    store: StateStore | None = None
+    scopes: list[Scope] = field(default_factory=list)
+    scopes_read_at: float = -1e9
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get_store(self) -> StateStore:
+        with self.lock:
+            if self.store is None:
+                self.store = self.settings.store_factory()
+            return self.store
+
+    def get_scopes(self) -> list[Scope]:
+        with self.lock:
+            if time.monotonic() - self.scopes_read_at > SCOPES_TTL_SECONDS:
+                self.scopes = load_scopes(self.settings.tenants_dir)
+                self.scopes_read_at = time.monotonic()
+            return self.scopes
+
+
+def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
+    """The console app; ``settings`` default to the api-server's environment (read on the first request)."""
+    import jinja2
+
+    app = FastAPI(title=f"{PRODUCT_NAME} console", docs_url=None, redoc_url=None, openapi_url=None)
+    holder: dict[str, _State] = {}
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    env.filters["num"] = lambda value: "-" if value is None else f"{value:,}"
+    env.filters["when"] = lambda value: "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    def state() -> _State:
+        if "state" not in holder:
+            holder["state"] = _State(settings or ConsoleSettings.from_environment())
+        return holder["state"]
+
+    def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("base", state().settings.base_path)
+        context.setdefault("product", PRODUCT_NAME)
+        context.setdefault("user", None)
+        return HTMLResponse(env.get_template(name).render(**context), status_code=status_code)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        login = None
+        if exc.status_code == 401:
+            login = state().settings.access.login_url(str(request.url))
+        return render("error.html", status_code=exc.status_code, status=exc.status_code, detail=exc.detail, login=login)
+
+    async def caller_of(request: Request) -> Caller:
+        return await state().settings.access.caller(request)
+
+    def visible_scope(caller: Caller, tenant: str, entity: str) -> Scope:
+        for scope in state().get_scopes():
+            if scope.tenant == tenant and scope.entity == entity:
+                if not state().settings.access.can_view(caller, scope.dag_id):
+                    raise HTTPException(status_code=403, detail=f"You may not see DAG {scope.dag_id}")
+                return scope
+        raise HTTPException(status_code=404, detail=f"No tenant {tenant!r} with entity {entity!r}")
+
+    def triggerable_scope(caller: Caller, tenant: str, entity: str) -> Scope:
+        scope = visible_scope(caller, tenant, entity)
+        if not state().settings.access.can_trigger(caller, scope.dag_id):
+            raise HTTPException(status_code=403, detail=f"You may not trigger DAG {scope.dag_id}")
+        return scope
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        caller = _sync_caller(request, caller_of)
+        store = state().get_store()
+        access = state().settings.access
+        rows = []
+        for scope in state().get_scopes():
+            if not access.can_view(caller, scope.dag_id):
+                continue
+            tiles, latest = tiles_of(store, scope)
+            rows.append({"scope": scope, "tiles": tiles, "latest": latest})
+        return render("index.html", rows=rows, user=caller.name)
+
+    @app.get("/t/{tenant}/{entity}", response_class=HTMLResponse)
+    def entity(
+        request: Request,
+        tenant: str,
+        entity: str,
+        qdir: str | None = None,
+        qad: str | None = None,
+        qaid: str | None = None,
+        nafter: int = 0,
+        roff: int = 0,
+        size: int | None = None,
+        msg: str | None = None,
+    ) -> HTMLResponse:
+        caller = _sync_caller(request, caller_of)
+        scope = visible_scope(caller, tenant, entity)
+        page_size = _page_size(size, state().settings.page_size)
+        if qdir is not None and qdir not in scope.directions:
+            raise HTTPException(status_code=400, detail=f"{qdir!r} is not a direction of {tenant}/{entity}")
+        store = state().get_store()
+        token_key_for = state().settings.token_key_for
+        page = entity_page(
+            store,
+            scope,
+            page_size=page_size,
+            quarantine_direction=qdir,
+            quarantine_after=(qad, qaid) if qad and qaid is not None else None,
+            no_email_after=max(0, nafter),
+            runs_offset=max(0, roff),
+            token=lambda conn_id: _token(store, conn_id, token_key_for),
+        )
+        can_trigger = state().settings.access.can_trigger(caller, scope.dag_id)
+        return render(
+            "entity.html",
+            page=page,
+            scope=scope,
+            user=caller.name,
+            can_trigger=can_trigger,
+            chart=run_chart(page.runs),
+            msg=msg,
+            qdir=qdir,
+            size=page_size,
+            links=_page_links(scope, page, qdir, page_size),
+            retry_limit=RETRY_LIMIT,
+        )
+
+    @app.get("/api/t/{tenant}/{entity}/quarantine")
+    def quarantine_json(
+        request: Request,
+        tenant: str,
+        entity: str,
+        direction: str | None = None,
+        after_direction: str | None = None,
+        after_id: str | None = None,
+        size: int | None = None,
+    ) -> JSONResponse:
+        caller = _sync_caller(request, caller_of)
+        scope = visible_scope(caller, tenant, entity)
+        page_size = _page_size(size, state().settings.page_size)
+        after = (after_direction, after_id) if after_direction and after_id is not None else None
+        rows = (
+            state()
+            .get_store()
+            .quarantine_page(scope.tenant, scope.entity, direction=direction, after=after, limit=page_size + 1)
+        )
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        return JSONResponse(
+            {
+                "items": [
+                    {
+                        "direction": r.direction,
+                        "source_id": r.source_id,
+                        "kind": r.kind,
+                        "reason": r.reason,
+                        "field": r.field,
+                        "attempts": r.attempts,
+                        "first_seen": r.first_seen.isoformat(),
+                        "last_seen": r.last_seen.isoformat(),
+                    }
+                    for r in rows
+                ],
+                "next": {"after_direction": rows[-1].direction, "after_id": rows[-1].source_id} if more else None,
+            }
+        )
+
+    @app.post("/t/{tenant}/{entity}/sync")
+    async def sync(request: Request, tenant: str, entity: str) -> Response:
+        caller = await caller_of(request)
+        _same_origin(request)
+        scope = triggerable_scope(caller, tenant, entity)
+        form = await request.form()
+        picked = _picked_records(scope, [str(v) for v in form.getlist("record")], form)
+        if not picked:
+            raise HTTPException(status_code=400, detail="No record ids given")
+        runs = _trigger_per_direction(request, caller, scope, picked)
+        return _done(request, scope, runs, "sync")
+
+    @app.post("/t/{tenant}/{entity}/retry")
+    async def retry(request: Request, tenant: str, entity: str) -> Response:
+        caller = await caller_of(request)
+        _same_origin(request)
+        scope = triggerable_scope(caller, tenant, entity)
+        form = await request.form()
+        store = state().get_store()
+        picked: dict[str, list[str]] = defaultdict(list)
+        selected = [str(v) for v in form.getlist("record")]
+        if selected:
+            for direction, ids in _picked_records(scope, selected, form).items():
+                picked[direction] = store.open_quarantine_ids(scope.tenant, scope.entity, direction, ids)
+        else:
+            direction = str(form.get("direction") or "")
+            if direction not in scope.directions:
+                raise HTTPException(status_code=400, detail=f"{direction!r} is not a direction of {tenant}/{entity}")
+            rows = store.quarantine_page(scope.tenant, scope.entity, direction=direction, limit=RETRY_LIMIT)
+            picked[direction] = [row.source_id for row in rows]
+        picked = {direction: ids for direction, ids in picked.items() if ids}
+        if not picked:
+            raise HTTPException(status_code=400, detail="Nothing is quarantined there")
+        runs = _trigger_per_direction(request, caller, scope, picked)
+        return _done(request, scope, runs, "retry")
+
+    @app.post("/t/{tenant}/{entity}/reset")
+    async def reset(request: Request, tenant: str, entity: str) -> Response:
+        caller = await caller_of(request)
+        _same_origin(request)
+        scope = triggerable_scope(caller, tenant, entity)
+        form = await request.form()
+        expected = f"{scope.tenant}/{scope.entity}"
+        if str(form.get("confirm") or "").strip() != expected:
+            raise HTTPException(status_code=400, detail=f"Type {expected} to confirm the reset")
+        store = state().get_store()
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc)
+        for direction in scope.directions:
+            lease = store.get_run_lease(scope.tenant, scope.entity, direction)
+            if lease is not None and lease.expires_at > now:
+                raise HTTPException(
+                    status_code=409, detail=f"Run {lease.run_id} is syncing {direction} now: reset after it ends"
+                )
+        store.reset_sync(scope.tenant, scope.entity)
+        log.info("console: %s reset synchronisation of %s/%s", caller.name, scope.tenant, scope.entity)
+        message = (
+            f"Synchronisation of {expected} reset: content hashes and watermarks cleared, open quarantine closed, "
+            "ID map kept. The next run re-sends everything."
+        )
+        if _wants_json(request):
+            return JSONResponse({"reset": expected, "message": message})
+        return _redirect(scope, message)
+
+    def _trigger_per_direction(
+        request: Request, caller: Caller, scope: Scope, picked: dict[str, list[str]]
+    ) -> list[tuple[str, str, int]]:
+        trigger = state().settings.trigger_factory(request)
+        runs = []
+        for direction, ids in sorted(picked.items()):
+            conf = {"record_ids": ids, "direction": direction}
+            try:
+                run_id = trigger.trigger(scope.dag_id, conf, caller.token)
+            except TriggerError as exc:
+                raise HTTPException(status_code=exc.status, detail=f"Airflow refused the run: {exc.detail}") from None
+            log.info("console: %s created run %s of %s for %d records", caller.name, run_id, scope.dag_id, len(ids))
+            runs.append((run_id, direction, len(ids)))
+        return runs
+
+    def _done(request: Request, scope: Scope, runs: list[tuple[str, str, int]], what: str) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"runs": [{"dag_run_id": r, "direction": d, "records": n} for r, d, n in runs], "action": what}
+            )
+        text = "; ".join(f"run {r} created for {n} record(s), {d}" for r, d, n in runs)
+        return _redirect(scope, text)
+
+    def _redirect(scope: Scope, message: str) -> RedirectResponse:
+        target = f"{state().settings.base_path}/t/{scope.tenant}/{scope.entity}?{urlencode({'msg': message})}"
+        return RedirectResponse(target, status_code=303)
+
+    return app
+
+
+def _sync_caller(request: Request, caller_of: Callable[[Request], Any]) -> Caller:
+    """Resolve the caller from a sync endpoint (run in FastAPI's thread pool): the auth manager's call is async."""
+    import anyio.from_thread
+
+    caller: Caller = anyio.from_thread.run(caller_of, request)
+    return caller
+
+
+def _token(store: StateStore, conn_id: str, key_for: Callable[[str], str]) -> TokenView:
+    return token_view(store, conn_id, key_for)
+
+
+def _page_size(size: int | None, default: int) -> int:
+    if size is None:
+        return default
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise HTTPException(status_code=400, detail=f"size must be between 1 and {MAX_PAGE_SIZE}")
+    return size
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _same_origin(request: Request) -> None:
+    """Refuse a cross-site form post (the cookie is SameSite=Lax already; this also covers old browsers)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise HTTPException(status_code=403, detail="Cross-site request refused")
+
+
+def _picked_records(scope: Scope, records: list[str], form: Any) -> dict[str, list[str]]:
+    """``direction:id`` values (rows' checkboxes and buttons), plus ``ids`` text for the form's ``direction``."""
+    picked: dict[str, list[str]] = defaultdict(list)
+    for value in records:
+        direction, sep, record_id = value.partition(":")
+        if not sep or not record_id:
+            raise HTTPException(status_code=400, detail=f"Bad record {value!r}: expected direction:id")
+        picked[direction].append(record_id)
+    typed = str(form.get("ids") or "").replace(",", " ").split()
+    if typed:
+        picked[str(form.get("direction") or "")].extend(typed)
+    for direction, ids in picked.items():
+        if direction not in scope.directions:
+            raise HTTPException(status_code=400, detail=f"{direction!r} is not a direction of this tenant's entity")
+        if len(ids) > MAX_RECORD_IDS:
+            raise HTTPException(status_code=400, detail=f"At most {MAX_RECORD_IDS} record ids per run")
+        picked[direction] = list(dict.fromkeys(ids))
+    return dict(picked)
+
+
+def _page_links(scope: Scope, page: Any, qdir: str | None, size: int) -> dict[str, str | None]:
+    base = f"/t/{scope.tenant}/{scope.entity}"
+
+    def link(**params: Any) -> str:
+        kept = {"qdir": qdir, "size": size if size != DEFAULT_PAGE_SIZE else None, **params}
+        query = urlencode({k: v for k, v in kept.items() if v is not None})
+        return f"{base}?{query}" if query else base
+
+    runs_next = page.runs_offset + len(page.runs) if page.runs_offset + len(page.runs) < page.runs_total else None
+    return {
+        "quarantine_first": link(),
+        "quarantine_next": link(qad=page.quarantine_next[0], qaid=page.quarantine_next[1])
+        if page.quarantine_next
+        else None,
+        "no_email_first": link(),
+        "no_email_next": link(nafter=page.no_email_next) if page.no_email_next is not None else None,
+        "runs_newer": link(roff=max(0, page.runs_offset - 20)) if page.runs_offset > 0 else None,
+        "runs_older": link(roff=runs_next) if runs_next is not None else None,
+    }

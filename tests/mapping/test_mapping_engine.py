@@ -256,3 +256,31 @@ def test_source_fields_lists_what_an_extractor_must_request() -> None:
     orders = load("orders", "cscart_to_zoho")
     assert orders.source_fields()[0] == "order_id"
     assert {"products", "shipping", "email"} <= set(orders.source_fields())
+
+
+def test_order_line_taxes_come_from_the_order_and_an_unmapped_tax_waits() -> None:
+    """A line item reads the order it belongs to (``parent_keys_containing``): the CS-Cart taxes naming its cart
+    item become the tenant's Zoho tax; a tax the tenant has not mapped keeps the order waiting (not content)."""
+    order = {
+        "order_id": "15",
+        "email": "a@example.com",
+        "status": "P",
+        "taxes": {"6": {"applies": {"items": {"P": {"101": True}, "S": {"0": {"1": True}}}}}},
+        "products": {
+            "101": {"item_id": "101", "product_id": "7", "price": "10.00", "amount": "1"},
+            "102": {"item_id": "102", "product_id": "8", "price": "3.00", "amount": "2"},
+        },
+    }
+
+    def resolve(entity: str, source_id: str) -> str:
+        return f"{entity}-{source_id}"
+
+    mapped = load_mapping("orders", "cscart_to_zoho", tenant_defaults={"zoho_tax_map": {"6": "Z-VAT"}}).apply(
+        order, resolve_id=resolve
+    )
+    assert mapped.ok, mapped.error_summary()
+    assert [line.get("tax_id") for line in mapped.payload["line_items"]] == ["Z-VAT", None]
+    waiting = load_mapping("orders", "cscart_to_zoho").apply(order, resolve_id=resolve)
+    assert waiting.error_kind == "waiting"
+    [issue] = waiting.errors
+    assert issue.field == "line_items[0].tax_id" and "'6'" in issue.message

@@ -53,7 +53,7 @@ def test_catalogue_pattern() -> None:
 
 def test_shipped_catalogues_load_and_name_their_reference() -> None:
     catalogs = load_catalogs()
-    assert len(catalogs) == 12
+    assert len(catalogs) == 13
     for catalog in catalogs.values():
         text = (
             Path(__file__).resolve().parents[2] / "plugins/zoho_cscart_sync/mapping/catalog" / catalog.file

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from zoho_cscart_sync.mapping.errors import TransformError
+from zoho_cscart_sync.mapping.errors import TransformError, WaitingError
 from zoho_cscart_sync.mapping.schema import ValueMapSpec
 from zoho_cscart_sync.mapping.transforms import TRANSFORMS, TransformContext
 from zoho_cscart_sync.mapping.transforms.person import NO_EMAIL_FLAG
@@ -47,7 +47,7 @@ def test_registry_is_closed_and_complete() -> None:
         "email_normalise", "placeholder_email", "phone_normalise", "email_local_part", "split_name", "join_name",
         "iso_datetime_to_unix", "unix_to_iso", "bool_to_yn", "yn_to_bool", "decimal_to_str",
         "to_float", "to_int", "floor_int", "split_csv", "join_csv", "country_code", "value_map", "id_link",
-        "default_if_empty", "first_non_empty",
+        "default_if_empty", "first_non_empty", "parent_keys_containing",
     }  # fmt: skip
 
 
@@ -524,6 +524,7 @@ def test_every_transform_passes_none_through_or_handles_it() -> None:
         "id_link": {"entity": "customers"},
         "default_if_empty": {"value": "d"},
         "first_non_empty": {"fields": ["a"]},
+        "parent_keys_containing": {"object": "taxes", "member": "applies"},
     }
     for name in TRANSFORMS:
         result = run(name, None, ctx, **special.get(name, {}))
@@ -533,3 +534,39 @@ def test_every_transform_passes_none_through_or_handles_it() -> None:
             assert result == "d"
         else:
             assert result is None, name
+
+
+def test_value_map_without_its_default_waits_or_fails_on_a_missing_entry() -> None:
+    # The table's default stands in for a missing entry unless use_default is off; then on_missing decides.
+    assert run("value_map", "y", table="defaulted") == 0
+    assert run("value_map", "x", table="defaulted", use_default=False) == 1
+    with pytest.raises(TransformError, match="'y' is not in value map 'defaulted'") as failed:
+        run("value_map", "y", table="defaulted", use_default=False)
+    assert not isinstance(failed.value, WaitingError)
+    with pytest.raises(WaitingError, match="'y' is not in value map 'defaulted' yet"):
+        run("value_map", "y", table="defaulted", use_default=False, on_missing="wait")
+    with pytest.raises(WaitingError):
+        run("value_map", "T", table="status", on_missing="wait")
+
+
+def test_parent_keys_containing_names_the_parent_entries_that_list_the_value() -> None:
+    # A CS-Cart order's taxes: keyed by tax id, each naming the cart items it applies to (applies.items.P).
+    order = {
+        "taxes": {
+            "6": {"applies": {"items": {"P": {"111": True, "222": True}, "S": {"0": {"1": True}}}}},
+            "12": {"applies": {"items": {"P": ["222"]}}},
+            "7": {"applies": {"items": {"S": {"0": True}}}},
+        }
+    }
+    line = make_ctx({"item_id": "222"})
+    line.parent = order
+    args = {"object": "taxes", "member": "applies.items.P"}
+    assert run("parent_keys_containing", "111", line, **args) == ["6"]
+    assert run("parent_keys_containing", 222, line, **args) == ["6", "12"]  # numeric order of ids
+    assert run("parent_keys_containing", "333", line, **args) == []
+    assert run("parent_keys_containing", None, line, **args) is None
+    # An order without taxes sends `taxes: []`; outside a collection the record itself is the parent.
+    assert run("parent_keys_containing", "111", make_ctx({"taxes": []}), **args) == []
+    assert run("parent_keys_containing", "111", make_ctx(order), **args) == ["6"]
+    with pytest.raises(ValidationError):
+        run("parent_keys_containing", "111", line, object="taxes")

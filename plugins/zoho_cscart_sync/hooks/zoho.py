@@ -455,15 +455,20 @@ class ZohoHook(HttpHook):
 
     def inventory_status(self, resource: str, object_id: str, status: str) -> None:
         """``POST /inventory/v1/<resource>/<id>/status/<status>`` (sales orders: ``confirmed`` / ``void``)."""
-        if status not in ("confirmed", "void"):
-            raise ValueError(f"{resource} status must be confirmed or void, got {status!r}")
+        self._finance_status(ZOHO_INVENTORY, INVENTORY_BASE, resource, object_id, status, ("confirmed", "void"))
+
+    def books_status(self, resource: str, object_id: str, status: str) -> None:
+        """``POST /books/v3/<resource>/<id>/status/<status>`` (sales orders: ``open`` / ``void``; Books says open
+        where Inventory says confirmed, zoho_api.md 4)."""
+        self._finance_status(ZOHO_BOOKS, BOOKS_BASE, resource, object_id, status, ("open", "void"))
+
+    def _finance_status(
+        self, api: str, base: str, resource: str, object_id: str, status: str, allowed: tuple[str, ...]
+    ) -> None:
+        if status not in allowed:
+            raise ValueError(f"{resource} status must be {' or '.join(allowed)}, got {status!r}")
         # Idempotent in effect (a second identical call is refused, not applied twice), so it may be retried.
-        self._call(
-            ZOHO_INVENTORY,
-            "POST",
-            f"{INVENTORY_BASE}/{resource}/{object_id}/status/{status}",
-            params=self._organization_params(),
-        )
+        self._call(api, "POST", f"{base}/{resource}/{object_id}/status/{status}", params=self._organization_params())
 
     def _finance_mark(self, api: str, base: str, resource: str, object_id: str, status: str) -> None:
         if status not in ("active", "inactive"):

@@ -31,10 +31,10 @@ def build_writer(run: EntityRun, target: TargetSpec, route: str | None) -> Targe
         from zoho_cscart_sync.pipelines.product_writers import InventoryItemWriter
 
         return InventoryItemWriter(run.zoho)
-    if key == ("zoho_inventory", "salesorders"):
-        from zoho_cscart_sync.pipelines.order_writers import InventorySalesOrderWriter
+    if key in (("zoho_inventory", "salesorders"), ("zoho_books", "salesorders")):
+        from zoho_cscart_sync.pipelines.order_writers import BOOKS, INVENTORY, InventorySalesOrderWriter
 
-        return InventorySalesOrderWriter(run.zoho)
+        return InventorySalesOrderWriter(run.zoho, api=BOOKS if target.system == "zoho_books" else INVENTORY)
     if key == ("cscart", "orders"):
         from zoho_cscart_sync.pipelines.order_writers import CsCartOrderWriter
 

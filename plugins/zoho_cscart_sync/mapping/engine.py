@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from zoho_cscart_sync.mapping.content import ContentRules, Finding, check_value, clean_markup, flag_name
-from zoho_cscart_sync.mapping.errors import MissingLinkError, TransformError
+from zoho_cscart_sync.mapping.errors import TransformError, WaitingError
 from zoho_cscart_sync.mapping.paths import get_path, root_name, set_path
 from zoho_cscart_sync.mapping.schema import KEY_BY_POSITION
 from zoho_cscart_sync.mapping.transforms.base import IdResolver, TransformArgs, TransformContext, is_empty
@@ -245,7 +245,7 @@ def _transformed(
             value = step.definition.function(value, step.args, ctx)
         except TransformError as exc:
             severity: Severity = "warning" if compiled.on_error == "warn" and not compiled.required else "error"
-            kind = WAITING if isinstance(exc, MissingLinkError) else CONTENT
+            kind = WAITING if isinstance(exc, WaitingError) else CONTENT
             issues.append(FieldIssue(target_label, source, f"{step.definition.name}: {exc}", severity, kind=kind))
             return False, None
     return True, value
@@ -309,7 +309,7 @@ def _map_field(
             value = step.definition.function(value, step.args, ctx)
         except TransformError as exc:
             severity: Severity = "warning" if compiled.on_error == "warn" and not compiled.required else "error"
-            kind = WAITING if isinstance(exc, MissingLinkError) else CONTENT
+            kind = WAITING if isinstance(exc, WaitingError) else CONTENT
             issues.append(FieldIssue(target_label, source, f"{step.definition.name}: {exc}", severity, kind=kind))
             return False, None
     rules = compiled.rules
@@ -377,8 +377,9 @@ def _map_collection(
     mapped_items: list[dict[str, Any]] = []
     for position, item in enumerate(items):
         mapped: dict[str, Any] = {}
-        # Field lookups inside a line item (first_non_empty, concat...) read the item, not the order.
-        item_ctx = replace(record_ctx, record=item)
+        # Field lookups inside a line item (first_non_empty, concat...) read the item, not the order; the order is
+        # the item's parent (parent_keys_containing).
+        item_ctx = replace(record_ctx, record=item, parent=record_ctx.record)
         for compiled in collection.fields:
             label = f"{collection.target}[{position}].{compiled.target}"
             found, value = _map_field(compiled, item_ctx, label, issues)

@@ -57,7 +57,13 @@ class TransformError(ValueError):
     """
 
 
-class MissingLinkError(TransformError):
+class WaitingError(TransformError):
+    """Not the record's fault: something outside it is missing (a related record, a tenant's value-map entry). The
+    record waits (quarantine kind ``waiting``) and is mapped again every run, instead of waiting for its own source
+    to change."""
+
+
+class MissingLinkError(WaitingError):
     """``id_link`` found no counterpart of a related record (an order's product not synchronised yet).
 
     Not the record's fault: it waits (quarantine kind ``waiting``) and is mapped again every run until the related

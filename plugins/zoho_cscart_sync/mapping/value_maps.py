@@ -22,13 +22,20 @@ class CompiledValueMap:
 
     def lookup(self, value: Any) -> tuple[bool, ScalarValue]:
         """``(found, mapped)``; falls back to the table default when it has one."""
+        found, mapped = self.lookup_entry(value)
+        if found:
+            return found, mapped
+        if self.has_default:
+            return True, self.default
+        return False, None
+
+    def lookup_entry(self, value: Any) -> tuple[bool, ScalarValue]:
+        """``(found, mapped)`` from the entries only: the table default does not apply."""
         key = _key(value)
         if key in self.entries:
             return True, self.entries[key]
         if self.case_insensitive and key.casefold() in self._folded:
             return True, self._folded[key.casefold()]
-        if self.has_default:
-            return True, self.default
         return False, None
 
     def known_keys(self) -> list[str]:

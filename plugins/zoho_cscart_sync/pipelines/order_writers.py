@@ -20,7 +20,7 @@ its status follows Zoho (a full PUT would recalculate and replace the order's li
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +39,55 @@ ORDER_REF = "order_ref"
 SETTABLE_ZOHO_STATUSES = ("draft", "confirmed", "void")
 """What Inventory lets an API client set: ``draft`` (a new order), then ``/status/confirmed`` and ``/status/void``;
 ``fulfilled`` / ``closed`` follow from packages, shipments and invoices (zoho_api.md 3.5)."""
-_TRANSITIONS: dict[tuple[str, str], str | None] = {
-    ("draft", "confirmed"): "confirmed",
-    ("draft", "void"): "void",
-    ("confirmed", "void"): "void",
-}
+
+
+@dataclass(frozen=True)
+class FinanceApi:
+    """The Zoho finance app a sales-order writer talks to: Inventory or Books (one organisation, shared contacts
+    and sales orders; zoho_api.md 4). Books says ``open`` where Inventory says ``confirmed``."""
+
+    name: str
+    """``Zoho Inventory`` / ``Zoho Books`` (messages)."""
+    prefix: str
+    """The hook's method prefix: ``inventory`` (``inventory_pages``, ``inventory_status``...) or ``books``."""
+    path: str
+    """The API's path, for the writer's label."""
+    open_status: str
+    """The status of an order that is an order (no longer a draft): ``confirmed`` / ``open``."""
+
+    @property
+    def transitions(self) -> dict[tuple[str, str], str]:
+        """(current, wanted) -> the status call; everything else cannot be done by API."""
+        return {
+            ("draft", self.open_status): self.open_status,
+            ("draft", "void"): "void",
+            (self.open_status, "void"): "void",
+        }
+
+    def pages(self, hook: ZohoHook, resource: str, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        pages: Iterator[list[dict[str, Any]]] = getattr(hook, f"{self.prefix}_pages")(resource, params=params)
+        return pages
+
+    def get(self, hook: ZohoHook, resource: str, object_id: str) -> dict[str, Any] | None:
+        row: dict[str, Any] | None = getattr(hook, f"{self.prefix}_get")(resource, object_id)
+        return row
+
+    def create(self, hook: ZohoHook, resource: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = getattr(hook, f"{self.prefix}_create")(resource, payload)
+        return row
+
+    def update(self, hook: ZohoHook, resource: str, object_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = getattr(hook, f"{self.prefix}_update")(resource, object_id, payload)
+        return row
+
+    def status(self, hook: ZohoHook, resource: str, object_id: str, status: str) -> None:
+        getattr(hook, f"{self.prefix}_status")(resource, object_id, status)
+
+
+INVENTORY = FinanceApi("Zoho Inventory", "inventory", "/inventory/v1", "confirmed")
+BOOKS = FinanceApi("Zoho Books", "books", "/books/v3", "open")
+SETTABLE_BOOKS_STATUSES = ("draft", "open", "void")
+"""What Books lets an API client set: ``draft`` (a new order), ``/status/open`` and ``/status/void``."""
 FREE_LINE = "free-line:"
 """Item id prefix the orders quirk gives a line whose product is not in Zoho (``missing_products:
 description_line``): sent as a line with name, rate and quantity and no item."""
@@ -53,19 +97,24 @@ NEWEST_ORDERS_SCANNED = 500
 
 @dataclass
 class InventorySalesOrderWriter:
-    """Find, create and update Zoho Inventory sales orders, and move their status (see the module docstring)."""
+    """Find, create and update Zoho Inventory (or, ``api=BOOKS``, Zoho Books) sales orders, and move their status
+    (see the module docstring)."""
 
     hook: ZohoHook
-    label: str = "zoho /inventory/v1/salesorders"
+    api: FinanceApi = INVENTORY
     written_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """sales order id -> Inventory's answer to the last write (its status decides the status call)."""
+    """sales order id -> the API's answer to the last write (its status decides the status call)."""
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        self.label = self.label or f"zoho {self.api.path}/{SALESORDERS}"
 
     def find_by_natural_key(self, key_kind: str, key_value: str) -> str | None:
         if key_kind != ORDER_REF:
             return None
         matches = [
             str(row["salesorder_id"])
-            for page in self.hook.inventory_pages(SALESORDERS, params={"reference_number": key_value, "per_page": 200})
+            for page in self.api.pages(self.hook, SALESORDERS, {"reference_number": key_value, "per_page": 200})
             for row in page
             if str(row.get("reference_number") or "") == key_value
         ]
@@ -76,7 +125,7 @@ class InventorySalesOrderWriter:
                 field="reference_number",
             )
         if matches:
-            row = self.hook.inventory_get(SALESORDERS, matches[0])
+            row = self.api.get(self.hook, SALESORDERS, matches[0])
             if row is not None:
                 self.written_rows = {matches[0]: dict(row)}
         return matches[0] if matches else None
@@ -84,7 +133,7 @@ class InventorySalesOrderWriter:
     def create(self, payload: Mapping[str, Any]) -> str:
         reference = str(payload.get("reference_number") or "")
         try:
-            order = self.hook.inventory_create(SALESORDERS, _wire(payload))
+            order = self.api.create(self.hook, SALESORDERS, _wire(payload))
         except AmbiguousWriteError:
             existing = self.find_by_natural_key(ORDER_REF, reference) if reference else None
             if existing is None:
@@ -93,56 +142,57 @@ class InventorySalesOrderWriter:
             return existing
         except FatalApiError as exc:
             if exc.status == 400:
-                raise RecordRejected(f"Zoho Inventory refused the sales order: {exc}", field=_field_of(exc)) from None
+                raise RecordRejected(f"{self.api.name} refused the sales order: {exc}", field=_field_of(exc)) from None
             raise
         order_id = str(order.get("salesorder_id") or "")
         if not order_id:
-            raise RecordRejected("Zoho Inventory created the sales order but returned no id", field="salesorder_id")
+            raise RecordRejected(f"{self.api.name} created the sales order but returned no id", field="salesorder_id")
         self.written_rows = {order_id: dict(order)}
         return order_id
 
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
         try:
-            order = self.hook.inventory_update(SALESORDERS, target_id, _wire(payload))
+            order = self.api.update(self.hook, SALESORDERS, target_id, _wire(payload))
         except NotFoundError:
             raise linked_record_gone("Zoho sales order", target_id, "salesorder_id") from None
         except FatalApiError as exc:
             if exc.status == 400 and "void" in str(exc).lower():
                 raise RecordRejected(
-                    f"Zoho sales order {target_id} is void: Zoho Inventory cannot edit a void sales order or move "
-                    "it out of void; change it in Zoho by hand",
+                    f"Zoho sales order {target_id} is void: {self.api.name} cannot edit a void sales order or "
+                    "move it out of void; change it in Zoho by hand",
                     field="status",
                 ) from None
             if exc.status == 400:
                 raise RecordRejected(
-                    f"Zoho Inventory refused the sales order update: {exc}", field=_field_of(exc)
+                    f"{self.api.name} refused the sales order update: {exc}", field=_field_of(exc)
                 ) from None
             raise
         self.written_rows = {target_id: dict(order)}
 
     def apply_actions(self, target_id: str, actions: Mapping[str, Any]) -> None:
-        """Move the order to the wanted status with Inventory's status calls (one call, only when it differs)."""
+        """Move the order to the wanted status with the API's status calls (one call, only when it differs)."""
         wanted = actions.get("status")
         if wanted is None:
             return
         current = str((self.written_rows.get(target_id) or {}).get("status") or "")
         if not current:
-            row = self.hook.inventory_get(SALESORDERS, target_id)
+            row = self.api.get(self.hook, SALESORDERS, target_id)
             current = str((row or {}).get("status") or "")
         if current == wanted:
             return
-        call = _TRANSITIONS.get((current, str(wanted)))
+        transitions = self.api.transitions
+        call = transitions.get((current, str(wanted)))
         if call is None:
             raise RecordRejected(
-                f"Zoho Inventory cannot move a sales order from {current or 'unknown'} to {wanted} by API "
-                f"(it can: {', '.join(f'{a} -> {b}' for a, b in _TRANSITIONS)}); change it in Zoho by hand",
+                f"{self.api.name} cannot move a sales order from {current or 'unknown'} to {wanted} by API "
+                f"(it can: {', '.join(f'{a} -> {b}' for a, b in transitions)}); change it in Zoho by hand",
                 field="status",
             )
         try:
-            self.hook.inventory_status(SALESORDERS, target_id, call)
+            self.api.status(self.hook, SALESORDERS, target_id, call)
         except FatalApiError as exc:
             if exc.status in (400, 404):
-                raise RecordRejected(f"Zoho Inventory refused status {wanted!r}: {exc}", field="status") from None
+                raise RecordRejected(f"{self.api.name} refused status {wanted!r}: {exc}", field="status") from None
             raise
         if target_id in self.written_rows:
             self.written_rows[target_id]["status"] = wanted
@@ -153,7 +203,7 @@ class InventorySalesOrderWriter:
 
 @dataclass
 class InventoryContacts:
-    """The Inventory contact an order is billed to, by e-mail: from the ID map, found, or created (see module)."""
+    """The Inventory (Books) contact an order is billed to, by e-mail: from the ID map, found, or created."""
 
     hook: ZohoHook
     linked: Callable[[str], str | None]
@@ -162,6 +212,9 @@ class InventoryContacts:
     """Store e-mail -> contact id in the ID map (after a find or a create)."""
     dry_run: bool = False
     found: dict[str, str] = field(default_factory=dict)
+    api: FinanceApi = INVENTORY
+    """The app the contacts are looked up and created through; Inventory and Books share an organisation's
+    contacts, so the ID map holds for both."""
 
     def contact_for(self, email: str, name: str) -> str | None:
         key = email.strip().casefold()
@@ -182,7 +235,7 @@ class InventoryContacts:
     def _find(self, email: str) -> str | None:
         matches = [
             str(row["contact_id"])
-            for page in self.hook.inventory_pages("contacts", params={"email": email, "per_page": 200})
+            for page in self.api.pages(self.hook, "contacts", {"email": email, "per_page": 200})
             for row in page
             if str(row.get("email") or "").strip().casefold() == email
         ]
@@ -199,7 +252,7 @@ class InventoryContacts:
         }
         for contact_name in (name, f"{name} ({email})"):
             try:
-                created = self.hook.inventory_create("contacts", {**body, "contact_name": contact_name})
+                created = self.api.create(self.hook, "contacts", {**body, "contact_name": contact_name})
             except AmbiguousWriteError:
                 again = self._find(email)
                 if again is None:
@@ -210,7 +263,7 @@ class InventoryContacts:
                     continue  # Inventory refuses a second contact with one name: the e-mail tells them apart
                 raise
             return str(created["contact_id"])
-        raise RecordRejected(f"Zoho Inventory refused every name tried for the contact of {email}", field="email")
+        raise RecordRejected(f"{self.api.name} refused every name tried for the contact of {email}", field="email")
 
 
 @dataclass

@@ -52,7 +52,7 @@ from zoho_cscart_sync.kit.spec import (
     TargetSpec,
 )
 from zoho_cscart_sync.mapping.transforms.base import IdResolver
-from zoho_cscart_sync.pipelines.order_writers import FREE_LINE, InventoryContacts
+from zoho_cscart_sync.pipelines.order_writers import BOOKS, FREE_LINE, INVENTORY, InventoryContacts
 from zoho_cscart_sync.state.models import RecordLink
 from zoho_cscart_sync.sync.hashing import content_hash
 from zoho_cscart_sync.sync.records import MappedRecord
@@ -80,6 +80,10 @@ class OrdersSettings(EntitySettings):
     """CS-Cart -> Zoho, a line whose product is not in Zoho yet: ``wait`` (the order waits in quarantine until the
     products sync links the product) or ``description_line`` (the order goes now, that line as a free-text line
     with the product's name, price and quantity; it gets its item when the product is linked)."""
+    sales_orders_in: Literal["inventory", "books"] = "inventory"
+    """CS-Cart -> Zoho target: Zoho Inventory sales orders, or Zoho Books sales orders (the same organisation:
+    contacts are shared; Books' ``open`` is Inventory's ``confirmed``, so ``order_status_map`` keeps Inventory's
+    words). Zoho -> CS-Cart reads the organisation's sales orders through Inventory either way."""
     notify_user: bool = False
     notify_department: bool = False
     notify_vendor: bool = False
@@ -163,7 +167,8 @@ class OrdersQuirks(EntityQuirks):
                     run_id=self.run.ctx.run_id,
                 )
 
-            self._contacts = InventoryContacts(self.run.zoho, linked, remember, dry_run=self.run.ctx.dry_run)
+            api = BOOKS if self.settings.sales_orders_in == "books" else INVENTORY
+            self._contacts = InventoryContacts(self.run.zoho, linked, remember, dry_run=self.run.ctx.dry_run, api=api)
         if not self._lines_linked(row):
             # The order waits for its products anyway: no contact is created for an order that cannot go yet.
             return "(its contact is found or created when the order can be sent)"
@@ -281,6 +286,17 @@ ORDERS = EntitySpec(
                     resource="salesorders",
                     match_key="order_ref",
                     write="find_then_create",
+                    enabled_when=("sales_orders_in", "inventory"),
+                ),
+                # The same orders as Zoho Books sales orders instead (entities.orders.settings.sales_orders_in).
+                TargetSpec(
+                    name="books_salesorders",
+                    system="zoho_books",
+                    resource="salesorders",
+                    match_key="order_ref",
+                    write="find_then_create",
+                    mapping="books_salesorders",
+                    enabled_when=("sales_orders_in", "books"),
                 ),
             ),
         ),

@@ -36,6 +36,8 @@ class TransformContext:
     value_maps: Mapping[str, CompiledValueMap]
     resolve_id: IdResolver | None = None
     flags: set[str] = field(default_factory=set)
+    parent: Mapping[str, Any] | None = None
+    """Inside a collection: the record the line item belongs to (the order); None outside one."""
 
 
 def is_empty(value: Any) -> bool:

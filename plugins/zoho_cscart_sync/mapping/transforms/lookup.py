@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from zoho_cscart_sync.mapping.errors import MissingLinkError, TransformError
+from zoho_cscart_sync.mapping.errors import MissingLinkError, TransformError, WaitingError
 from zoho_cscart_sync.mapping.paths import get_path
 from zoho_cscart_sync.mapping.transforms.base import TransformArgs, TransformContext, is_empty
 
@@ -15,8 +16,11 @@ ENTITIES = ("customers", "products", "orders")
 
 class ValueMapArgs(TransformArgs):
     table: str = Field(min_length=1)
-    #: ``error``: an unmapped value is a field issue; ``keep``: pass it through unchanged.
-    on_missing: Literal["error", "keep"] = "error"
+    #: ``error``: an unmapped value is a field issue; ``keep``: pass it through unchanged; ``wait``: the record
+    #: waits (quarantine kind ``waiting``, mapped again every run) until the tenant adds the entry.
+    on_missing: Literal["error", "keep", "wait"] = "error"
+    #: ``false``: the table's default does not stand in for a missing entry (``on_missing`` decides instead).
+    use_default: bool = True
 
 
 def value_map(value: Any, args: ValueMapArgs, ctx: TransformContext) -> Any:
@@ -24,12 +28,15 @@ def value_map(value: Any, args: ValueMapArgs, ctx: TransformContext) -> Any:
     if is_empty(value):
         return None
     table = ctx.value_maps[args.table]  # existence is checked when the mapping is compiled
-    found, mapped = table.lookup(value)
+    found, mapped = table.lookup(value) if args.use_default else table.lookup_entry(value)
     if found:
         return mapped
     if args.on_missing == "keep":
         return value
-    raise TransformError(f"value {value!r} is not in value map {args.table!r} (known: {', '.join(table.known_keys())})")
+    known = ", ".join(table.known_keys()) or "none"
+    if args.on_missing == "wait":
+        raise WaitingError(f"value {value!r} is not in value map {args.table!r} yet (known: {known})")
+    raise TransformError(f"value {value!r} is not in value map {args.table!r} (known: {known})")
 
 
 class IdLinkArgs(TransformArgs):
@@ -87,3 +94,32 @@ def first_non_empty(value: Any, args: FirstNonEmptyArgs, ctx: TransformContext) 
         if not is_empty(candidate):
             return candidate
     return None
+
+
+class ParentKeysArgs(TransformArgs):
+    #: Path, in the record a line item belongs to, of an object keyed by id (CS-Cart order ``taxes``).
+    object: str = Field(min_length=1)
+    #: Path, inside each entry of that object, of what names the lines the entry covers: an object whose keys
+    #: are line ids or a list of them (a CS-Cart order tax's ``applies.items.P``).
+    member: str = Field(min_length=1)
+
+
+def parent_keys_containing(value: Any, args: ParentKeysArgs, ctx: TransformContext) -> Any:
+    """The keys (sorted, as text) of the parent record's ``object`` whose entry's ``member`` names this value.
+
+    In a collection the parent is the record the line belongs to (outside one, the record itself). CS-Cart
+    orders: the tax ids that apply to a line (``item_id``) are ``taxes[tax_id].applies.items.P[item_id]``.
+    """
+    if is_empty(value):
+        return None
+    wanted = str(value).strip()
+    container = get_path(ctx.parent if ctx.parent is not None else ctx.record, args.object)
+    if not isinstance(container, Mapping):
+        return []  # CS-Cart sends `taxes: []` for an order without taxes
+    keys = []
+    for key, entry in container.items():
+        named = get_path(entry, args.member) if isinstance(entry, Mapping) else None
+        members = named.keys() if isinstance(named, Mapping) else named if isinstance(named, list) else ()
+        if any(str(member).strip() == wanted for member in members):
+            keys.append(str(key))
+    return sorted(keys, key=lambda key: (len(key), key))

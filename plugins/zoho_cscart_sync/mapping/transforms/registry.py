@@ -68,6 +68,7 @@ TRANSFORMS: Mapping[str, TransformDefinition] = MappingProxyType(
             _define("id_link", lookup.IdLinkArgs, lookup.id_link),
             _define("default_if_empty", lookup.DefaultIfEmptyArgs, lookup.default_if_empty),
             _define("first_non_empty", lookup.FirstNonEmptyArgs, lookup.first_non_empty),
+            _define("parent_keys_containing", lookup.ParentKeysArgs, lookup.parent_keys_containing),
         )
     }
 )

@@ -26,7 +26,8 @@ entities:
 """
 COUNTS = EntityCounts(
     cscart_total=272_028, synced=55, not_synced=271_973, zoho_total=145, not_in_cscart=43, already_imported=102,
-    zoho_counted_run_id="manual__2026-11-20T09:00:00+00:00", zoho_counted_at=datetime(2026, 11, 20, 9, tzinfo=timezone.utc),
+    zoho_counted_run_id="manual__2026-11-20T09:00:00+00:00",
+    zoho_counted_at=datetime(2026, 11, 20, 9, tzinfo=timezone.utc),
 )  # fmt: skip
 """The seeds' tiles (README "Dashboard counts")."""
 Z2C, C2Z = "zoho_to_cscart", "cscart_to_zoho"

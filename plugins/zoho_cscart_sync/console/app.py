@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from zoho_cscart_sync.console import PRODUCT_NAME, URL_PREFIX
@@ -274,7 +275,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         picked = _picked_records(scope, [str(v) for v in form.getlist("record")], form)
         if not picked:
             raise HTTPException(status_code=400, detail="No record ids given")
-        runs = _trigger_per_direction(request, caller, scope, picked)
+        # In the thread pool: the REST call may be served by this very api-server process (one event loop).
+        runs = await run_in_threadpool(_trigger_per_direction, request, caller, scope, picked)
         return _done(request, scope, runs, "sync")
 
     @app.post("/t/{tenant}/{entity}/retry")
@@ -283,6 +285,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         _same_origin(request)
         scope = triggerable_scope(caller, tenant, entity)
         form = await request.form()
+        return await run_in_threadpool(_retry, request, caller, scope, form)
+
+    def _retry(request: Request, caller: Caller, scope: Scope, form: Any) -> Response:
         store = state().get_store()
         picked: dict[str, list[str]] = defaultdict(list)
         selected = [str(v) for v in form.getlist("record")]
@@ -292,7 +297,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         else:
             direction = str(form.get("direction") or "")
             if direction not in scope.directions:
-                raise HTTPException(status_code=400, detail=f"{direction!r} is not a direction of {tenant}/{entity}")
+                raise HTTPException(status_code=400, detail=f"{direction!r} is not a direction of this entity")
             rows = store.quarantine_page(scope.tenant, scope.entity, direction=direction, limit=RETRY_LIMIT)
             picked[direction] = [row.source_id for row in rows]
         picked = {direction: ids for direction, ids in picked.items() if ids}
@@ -310,6 +315,10 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         expected = f"{scope.tenant}/{scope.entity}"
         if str(form.get("confirm") or "").strip() != expected:
             raise HTTPException(status_code=400, detail=f"Type {expected} to confirm the reset")
+        return await run_in_threadpool(_reset, request, caller, scope)
+
+    def _reset(request: Request, caller: Caller, scope: Scope) -> Response:
+        expected = f"{scope.tenant}/{scope.entity}"
         store = state().get_store()
         from datetime import datetime, timezone
 
@@ -336,7 +345,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         trigger = state().settings.trigger_factory(request)
         runs = []
         for direction, ids in sorted(picked.items()):
-            conf = {"record_ids": ids, "direction": direction}
+            conf: dict[str, Any] = {"record_ids": ids}
+            if len(scope.directions) > 1:  # a one-way DAG's `direction` parameter only takes "configured"
+                conf["direction"] = direction
             try:
                 run_id = trigger.trigger(scope.dag_id, conf, caller.token)
             except TriggerError as exc:

@@ -110,7 +110,9 @@ def cmd_reconnect(args: argparse.Namespace) -> int:
     """Exchange a grant code for a refresh token; write an importable connection file (mode 0600)."""
     hook = _zoho_hook(_target(args))
     refresh_token = hook.reconnect(args.code, redirect_uri=args.redirect_uri)
-    conn = hook.get_connection(hook.conn_id)
+    from zoho_cscart_sync.hooks.config import lookup_connection
+
+    conn = lookup_connection(hook.conn_id)
     extras = dict(conn.extra_dejson or {})
     extras["refresh_token"] = refresh_token
     document = {

@@ -6,6 +6,7 @@ headers would leak a refresh token, so the hooks build their sessions from these
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,31 @@ from zoho_cscart_sync.http.retry import RetryPolicy
 # limiter is per organisation (see hooks.zoho), one for Inventory and one for Books, as the sandbox counts
 # them; if Zoho pools the two, the 429 that follows waits for the window (http.client.WINDOWED_429_APIS).
 ZOHO_FINANCE_DEFAULT_LIMIT = RateLimit(requests_per_minute=100)
+
+log = logging.getLogger(__name__)
+
+
+def lookup_connection(conn_id: str) -> Any:
+    """The Airflow Connection ``conn_id``, wherever Airflow keeps it.
+
+    Inside a task the Task SDK finds every connection (environment, secrets backend, metadata DB through the
+    execution API). An operator's command (``cli``, the console) runs outside a task, where the Task SDK sees the
+    environment and secrets backends only: a connection added with ``airflow connections add`` (the metadata DB)
+    is then read through Airflow core, which may read the DB there. Raises ``AirflowNotFoundException``.
+    """
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        try:
+            from airflow.models.connection import Connection
+
+            return Connection.get_connection_from_secrets(conn_id)
+        except Exception as core_error:  # noqa: BLE001 - in a task the DB is off limits: the SDK's answer stands
+            log.debug("connection %r not found through Airflow core either: %s", conn_id, type(core_error).__name__)
+        raise
 
 
 class ConnectionConfigError(ValueError):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from airflow.providers.http.hooks.http import HttpHook
 
-from zoho_cscart_sync.hooks.config import ConnectionConfigError, CsCartConnectionConfig
+from zoho_cscart_sync.hooks.config import ConnectionConfigError, CsCartConnectionConfig, lookup_connection
 from zoho_cscart_sync.hooks.endpoints import endpoint_template
 from zoho_cscart_sync.http import pagination
 from zoho_cscart_sync.http.client import ApiRequester, ApiResponse, RequestContext
@@ -87,7 +87,7 @@ class CsCartHook(HttpHook):
     @cached_property
     def config(self) -> CsCartConnectionConfig:
         """The validated connection (looked up on first use)."""
-        return CsCartConnectionConfig.from_connection(self.get_connection(self.conn_id))
+        return CsCartConnectionConfig.from_connection(lookup_connection(self.conn_id))
 
     def get_conn(
         self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None

@@ -21,7 +21,7 @@ from airflow.providers.http.hooks.http import HttpHook
 from zoho_cscart_sync.auth.oauth import ZohoOAuth
 from zoho_cscart_sync.auth.token_manager import TokenStatus, ZohoTokenManager
 from zoho_cscart_sync.hooks import crm_query
-from zoho_cscart_sync.hooks.config import ConnectionConfigError, ZohoConnectionConfig
+from zoho_cscart_sync.hooks.config import ConnectionConfigError, ZohoConnectionConfig, lookup_connection
 from zoho_cscart_sync.hooks.endpoints import endpoint_template
 from zoho_cscart_sync.http import pagination
 from zoho_cscart_sync.http.client import ApiRequester, ApiResponse, RequestContext
@@ -131,7 +131,7 @@ class ZohoHook(HttpHook):
     @cached_property
     def config(self) -> ZohoConnectionConfig:
         """The validated connection (looked up on first use, never at import or construction)."""
-        return ZohoConnectionConfig.from_connection(self.get_connection(self.conn_id))
+        return ZohoConnectionConfig.from_connection(lookup_connection(self.conn_id))
 
     @cached_property
     def state(self) -> StateStore:

@@ -905,11 +905,12 @@ def _one_id(zoho_id: str | None, cscart_id: str | None) -> tuple[str, str]:
 
 def resolve_default_url() -> tuple[str, str | None]:
     """URL (and optional schema) of the default store: Connection ``zoho_cscart_state`` or SQLite."""
-    from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
+    from zoho_cscart_sync.hooks.config import lookup_connection
+
     try:
-        connection = BaseHook.get_connection(DEFAULT_CONN_ID)
+        connection = lookup_connection(DEFAULT_CONN_ID)
     except AirflowNotFoundException:
         path = Path(airflow_home()) / DEFAULT_SQLITE_FILENAME
         log.info("State store: Connection %r is not defined, using SQLite file %s", DEFAULT_CONN_ID, path)

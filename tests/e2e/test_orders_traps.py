@@ -65,9 +65,15 @@ def test_cscart_order_traps_end_as_documented(synced, sandbox_clean):
     # Shipping: every order's 5.00 shipping cost is the sales order's shipping charge.
     assert float(sales_order("1")["shipping_charge"]) == float(seeded["1"]["shipping_cost"]) == 5.0
 
-    # VAT (15): line taxes are not sent (the README's "not done yet"); the order goes without them.
-    assert float(seeded["15"]["tax_subtotal"]) > 0
-    assert sales_order("15")["tax_total"] in (0, 0.0)
+    # VAT (15): each line the CS-Cart tax 6 applies to carries the Zoho tax acme_store maps it to (zoho_tax_map), so
+    # Zoho's tax on the lines is CS-Cart's (the 10 % on shipping is not sent: Zoho's shipping charge has no tax here).
+    vat = sales_order("15")
+    zoho_tax = "3850050000900000001"
+    assert {line["tax_id"] for line in vat["line_items"]} == {zoho_tax}
+    on_lines = sum(float(line["tax_value"]) for line in seeded["15"]["products"].values())
+    assert float(seeded["15"]["taxes"]["6"]["applies"]["P"]) == on_lines > 0
+    assert abs(float(vat["tax_total"]) - on_lines) < 0.02, (vat["tax_total"], on_lines)
+    assert all(not line["tax_id"] for line in sales_order("1")["line_items"])  # an order without taxes
 
     # A product without code (17): linked by id by the products sync, so the line gets that item.
     [line_17] = [line for line in seeded["17"]["products"].values() if not line.get("product_code")]
@@ -110,3 +116,17 @@ def test_zoho_sales_order_traps_end_as_documented(synced, sandbox_clean):
     before = sandbox_clean.counters()
     assert dags.orders.run(ACME, full_refresh=True).state == "success"
     assert new_writes(before, sandbox_clean.counters()) == {}
+
+
+def test_a_tax_the_tenant_has_not_mapped_keeps_the_order_waiting(tmp_path, sandbox_clean, monkeypatch, airflow_db):
+    """Without a zoho_tax_map entry for CS-Cart tax 6, the VAT order (15) waits in quarantine naming the tax (it is
+    not sent without its tax) and is mapped again every run (kind ``waiting``), so it goes once the tenant maps it."""
+    unmapped = {"acme_store": {"defaults": {"zoho_tax_map": {}}}}
+    dags = make_orders_dags(tmp_path, sandbox_clean, monkeypatch, unmapped)
+    assert dags.products.run(ACME, full_refresh=True).state == "success"
+    assert dags.orders.run(ACME, full_refresh=True).state == "success"
+    assert "CSC-15" not in SalesOrders(sandbox_clean, ACME).by_reference()
+    entry = dags.store().list_quarantine(ACME, "orders", "cscart_to_zoho")
+    [waiting] = [e for e in entry if e.source_id == "15"]
+    assert waiting.kind == "waiting" and "'6'" in waiting.reason and "cscart_tax_to_zoho" in waiting.reason
+    assert waiting.field == "line_items[0].tax_id"

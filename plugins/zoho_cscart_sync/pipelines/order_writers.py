@@ -1,5 +1,9 @@
-"""Order targets of the load loop: Zoho Inventory sales orders and CS-Cart orders, plus the Inventory contacts
+"""Order targets of the load loop: Zoho Inventory (or Books) sales orders and CS-Cart orders, plus the contacts
 orders are billed to.
+
+**Inventory or Books.** One writer serves both (:class:`FinanceApi`: the hook's ``inventory_*`` or ``books_*``
+calls and the word for an open order, Inventory ``confirmed``, Books ``open``); an organisation's contacts and
+sales orders are the same records in both apps (zoho_api.md 4).
 
 **Sales orders (CS-Cart -> Zoho).** Inventory has no upsert and does not refuse a second sales order with one
 ``reference_number``, so an unlinked order is looked up by its reference (``CSC-<order id>``) before it is

@@ -1,4 +1,4 @@
-"""Orders: CS-Cart orders <-> Zoho Inventory sales orders — a declaration.
+"""Orders: CS-Cart orders <-> Zoho Inventory (or Books) sales orders — a declaration.
 
 Everything generic (staging, map-or-quarantine, waiting for related records, report, watermarks) is the sync
 kit's. What orders declares:
@@ -20,6 +20,15 @@ kit's. What orders declares:
   products of the products ID map, the CS-Cart customer with the contact's e-mail (else a guest order with
   that e-mail), payment and shipping from the tenant's maps, and the status from ``zoho_order_status_map``
   (status-only PUT, no e-mail unless ``notify_*``). Afterwards only the status follows Zoho.
+
+**Zoho Books** (``sales_orders_in: books``): the CS-Cart -> Zoho target is Books' sales orders instead, the same
+writer over Books' API (``order_writers.BOOKS``), the contacts found or created through Books (one organisation:
+contacts and sales orders are shared). ``order_status_map`` keeps Inventory's words; the Books mapping turns
+``confirmed`` into Books' ``open``.
+
+**Line taxes.** Each line carries the Zoho tax ``defaults.zoho_tax_map`` gives the CS-Cart taxes that apply to it
+(the order's ``taxes[id].applies.items.P`` name its cart items: transform ``parent_keys_containing``); an unmapped
+tax keeps the order waiting until the tenant maps it.
 
 **Echo.** An order is mastered where it was placed: one that went CS-Cart -> Zoho is flagged
 ``order_from_cscart`` and never comes back as a new CS-Cart order (nor is a Zoho edit of it copied back), and one

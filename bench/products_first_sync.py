@@ -30,28 +30,31 @@ Measured per run and per task:
 Nothing here imports the pipeline's internals: only the DAG (generated dag id, params, tasks), the report
 task's XCom and the sandbox's HTTP API, so the numbers compare across rewrites.
 
-Numbers (2 cores, Python 3.11, SQLite state store and Airflow metadata; ``make bench-products``):
+Numbers on commit 8ac4acb (2 cores, Python 3.11, SQLite state store and Airflow metadata; ``make bench-products``;
+other test runs on the machine during the 272,028 run, load average 4-5, so its seconds are slow):
 
-    ==========================================  ============  ============  ==============
-    items in Inventory                                 1,000        10,000         272,028
-    first import: wall (dag.test)                     12.7 s        68.5 s       1,808.0 s
-    extract: s / records/s / peak RSS MiB        0.4/2,281/244  1.8/5,669/246  36.7/7,412/273
-    map:     s / records/s / peak RSS MiB        0.2/6,538/245  1.3/7,935/246  20.2/13,486/263
-    load:    s / writes/s  / peak RSS MiB        5.6/177/246    57.3/174/249   1,741.1/156/314
-    load: state transactions per write                  1.03          1.03            1.03
-    API calls (minimum, over)                 1,008 (1,006,  10,053 (10,051,  273,392 (273,390,
-                                                     +0.20 %)      +0.02 %)       +0.001 %)
-    first CS-Cart -> Zoho run: calls / wall       82 / 4.8 s   127 / 7.3 s   1,437 / 75.3 s
-    idle run Zoho -> CS-Cart: calls (both rounds)          1             1               1
-    idle run CS-Cart -> Zoho: calls (both rounds)          1             1               1
-    sandbox process peak RSS                          57 MiB        85 MiB         924 MiB
-    ==========================================  ============  ============  ==============
+    ==========================================  ==============  =================
+    items in Inventory                                  10,000            272,028
+    first import: wall (dag.test)                       73.0 s          2,615.7 s
+    extract: s / records/s / peak RSS MiB       1.5/6,672/246    36.3/7,487/248
+    map:     s / records/s / peak RSS MiB       0.9/10,604/247   22.1/12,313/249
+    load:    s / writes/s  / peak RSS MiB       63.7/157/248     2,549.4/107/251
+    load: state transactions per write                    1.03               1.03
+    API calls (minimum, over)                   10,054 (10,051,  273,393 (273,390,
+                                                       +0.03 %)          +0.001 %)
+    first CS-Cart -> Zoho run: calls / wall        127 / 7.1 s     1,437 / 101.4 s
+    first CS-Cart -> Zoho run: peak RSS MiB    253 / 254 / 254    254 / 254 / 253
+      (extract / map / load)
+    idle run Zoho -> CS-Cart: calls (both rounds)            2                  2
+    idle run CS-Cart -> Zoho: calls (both rounds)            1                  1
+    sandbox process peak RSS                            85 MiB            924 MiB
+    ==========================================  ==============  =================
 
 RSS before the first run (Airflow + the parsed DAGs): 167 MiB; after the first task imported the pipeline:
-235 MiB. The 272,028 load's 314 MiB (1.26 x its 10,000 peak) is the load loop's per-run collections of every
-written record (``sync/load.py``: ``planned_keys``, ``resolved_now``). With both bounded to a chunk (a scratch copy
-of the package, README "Products at catalogue scale"), the 272,028 load peaks at 259 MiB, flat (1.04 x), with the
-same 273,392 calls and 278,837 state transactions (1,281.9 s, 212 writes/s).
+235 MiB. Every task is flat from 10,000 to 272,028 (at most 1.01 x). Earlier, the 272,028 load peaked at 314 MiB
+(the load loop kept every written record's key and id; bounded in 44761b4) and the extract at 273 MiB (its Python
+set of staged ids, ~26 MiB at 272,028; on disk since 8ac4acb). The idle Zoho -> CS-Cart manual run's second call
+is the dashboard counts' one-row CS-Cart total (a run of that direction alone reads no CS-Cart list otherwise).
 
 Usage: python bench/products_first_sync.py [--items 272028] [--cscart-products 120] [--idle-rounds 2]
 """

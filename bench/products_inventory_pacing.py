@@ -37,7 +37,12 @@ configured 100/min with a 60 s window, sandbox limit 100 per 60 s per organisati
 The limiter is a sliding window dated from each answer: each minute's 100 requests leave in one burst (0.5-1.8 s
 here), then it waits until the oldest answer is 60 s old. The server's window, counted on arrival, is always
 a little ahead of the client's, so no request meets a full window. With a round trip of L seconds, 100 requests
-take 60 + L seconds (``--latency-ms`` adds latency on the Zoho server to measure it).
+take 60 + L seconds. With ``--minutes 5 --latency-ms 250`` (250 ms on every Zoho call, budget 600): 100 requests
+in each of the 5 full minutes (each minute's burst ~25 s), 100.0 %, 0 429s, 598 created, 5,402 deferred,
+``ETA 10 h (10 runs)``; run 339.5 s.
+
+All tasks run in this process (``dag.test()``), so the Inventory limiter's history is shared by them; a task
+process in production starts with an empty one (README "Products at catalogue scale").
 
 Usage: python bench/products_inventory_pacing.py [--products 6000] [--minutes 10] [--rate 100]
 """

@@ -5,6 +5,7 @@ under test."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,42 @@ def make_orders_dags(
     orders = make_customers_dags(
         tmp_path, sandbox, monkeypatch, overrides, entity="orders", connection_extra=connection_extra
     )
-    for path in orders.tenants_dir.glob("*.yaml"):
+    enable_products(orders.tenants_dir)
+    products = dataclasses.replace(orders, entity="products", _bag=None)
+    return OrdersDags(products=products, orders=orders)
+
+
+def enable_products(tenants_dir: Path) -> None:
+    """Add the sample files' products entity to tenant files written for orders (orders need its ID map)."""
+    for path in tenants_dir.glob("*.yaml"):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         sample = yaml.safe_load((SAMPLE_TENANTS_DIR / path.name).read_text(encoding="utf-8"))
         doc["entities"] = {"products": sample["entities"]["products"], **doc["entities"]}
         path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    products = dataclasses.replace(orders, entity="products", _bag=None)
-    return OrdersDags(products=products, orders=orders)
+
+
+CSCART_REFERENCE = re.compile(r"CSC-\d+")
+
+
+def sales_orders_end_state(sandbox: Any, tenant: str) -> dict[str, dict[str, Any]]:
+    """Zoho sales orders made from CS-Cart orders, by reference, without ids (contacts are created in run order)."""
+    reader = SalesOrders(sandbox, tenant)
+    state = {}
+    for reference, rows in reader.by_reference().items():
+        if not CSCART_REFERENCE.fullmatch(reference):
+            continue
+        [row] = rows
+        full = reader.salesorder(row["salesorder_id"])
+        state[reference] = {
+            "status": full["status"],
+            "customer_name": full["customer_name"],
+            "date": full["date"],
+            "shipping_charge": full.get("shipping_charge"),
+            "discount": full.get("discount"),
+            "notes": full.get("notes"),
+            "lines": sorted((line["name"], line["quantity"], line["rate"]) for line in full["line_items"]),
+        }
+    return state
 
 
 def cscart_orders(sandbox: Any, **params: Any) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,13 @@ from collections import Counter
 import pytest
 
 from tests.e2e.customers_support import _cscart_headers, _http_json, directions_of
-from tests.e2e.orders_support import SalesOrders, cscart_orders, cscart_set_order_status, make_orders_dags
+from tests.e2e.orders_support import (
+    SalesOrders,
+    cscart_orders,
+    cscart_set_order_status,
+    make_orders_dags,
+    sales_orders_end_state,
+)
 from tests.e2e.products_soak_support import HANG_SECONDS, PRODUCTS_CONNECTION_EXTRA
 from tests.e2e.products_support import cscart_place_order, new_writes
 
@@ -238,27 +244,6 @@ RANGES = [
 """Consecutive date ranges covering every seeded order's ``updated_at`` (the seed spans the 30 days to 2026-11-20)."""
 
 
-def _sales_orders_end_state(sandbox) -> dict[str, dict]:
-    """Zoho sales orders made from CS-Cart orders, by reference, without ids (contacts are created in run order)."""
-    reader = SalesOrders(sandbox, ACME)
-    state = {}
-    for reference, rows in reader.by_reference().items():
-        if not re.fullmatch(r"CSC-\d+", reference):
-            continue
-        [row] = rows
-        full = reader.salesorder(row["salesorder_id"])
-        state[reference] = {
-            "status": full["status"],
-            "customer_name": full["customer_name"],
-            "date": full["date"],
-            "shipping_charge": full.get("shipping_charge"),
-            "discount": full.get("discount"),
-            "notes": full.get("notes"),
-            "lines": sorted((line["name"], line["quantity"], line["rate"]) for line in full["line_items"]),
-        }
-    return state
-
-
 def _unix(stamp: str) -> int:
     from datetime import datetime
 
@@ -270,12 +255,12 @@ def test_date_range_runs_reach_the_same_end_state_as_one_full_refresh(tmp_path, 
     for since, until in RANGES:
         run = ranged.orders.run(ACME, direction="cscart_to_zoho", since=since, until=until)
         assert run.state == "success", (since, until)
-    by_ranges = _sales_orders_end_state(sandbox_clean)
+    by_ranges = sales_orders_end_state(sandbox_clean, ACME)
 
     sandbox_clean.reset()
     whole = _synced(tmp_path / "whole", sandbox_clean, monkeypatch)
     assert whole.orders.run(ACME, direction="cscart_to_zoho", full_refresh=True).state == "success"
-    assert _sales_orders_end_state(sandbox_clean) == by_ranges
+    assert sales_orders_end_state(sandbox_clean, ACME) == by_ranges
     assert len(by_ranges) >= 20
 
 

@@ -3,8 +3,9 @@
 ``plugin.py`` declares the plugin (registered through the ``airflow.plugins`` entry point); ``app.py`` is its
 FastAPI app, mounted by the api-server under :data:`URL_PREFIX`; ``views.py`` reads the state store a page at a
 time; ``access.py`` asks Airflow's auth manager what the logged-in user may do; ``airflow_api.py`` creates DAG runs
-through Airflow's public REST API with the user's own token. Nothing here runs at import time: the app is built
-on its first request.
+through Airflow's public REST API with the user's own token; ``operations.py`` holds what the actions do (run conf,
+retry ids, the guarded reset), shared with the CLI. Nothing here runs at import time: the app is built on its first
+request.
 """
 
 from __future__ import annotations

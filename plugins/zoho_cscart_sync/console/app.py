@@ -2,7 +2,8 @@
 
 Pages (GET) read the state store through ``views.py``; actions (POST) check the auth manager first, then create
 DAG runs through Airflow's REST API with the user's token (``airflow_api.py``). Only "reset synchronisation"
-writes to the state store itself (``StateStore.reset_sync``), after the same trigger permission check.
+writes to the state store itself (``StateStore.reset_sync``), after the same trigger permission check. What the
+actions send and how reset is guarded lives in ``operations.py``, which the CLI uses too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ from zoho_cscart_sync.console import PRODUCT_NAME, URL_PREFIX
 from zoho_cscart_sync.console.access import Access, AirflowAccess, Caller
 from zoho_cscart_sync.console.airflow_api import RestRunTrigger, RunTrigger, TriggerError
 from zoho_cscart_sync.console.chart import run_chart
+from zoho_cscart_sync.console.operations import (
+    RETRY_LIMIT,
+    OperationError,
+    check_record_ids,
+    find_scope,
+    quarantine_item,
+    require_direction,
+    reset_scope,
+    retry_ids,
+    run_conf,
+)
 from zoho_cscart_sync.console.views import (
     Scope,
     TokenView,
@@ -42,9 +54,6 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).with_name("templates")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-RETRY_LIMIT = 1000
-"""Record ids one "retry quarantined" click puts in a run (the oldest ids first; scheduled runs retry them all)."""
-MAX_RECORD_IDS = 1000
 SCOPES_TTL_SECONDS = 30.0
 
 
@@ -155,12 +164,13 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         return await state().settings.access.caller(request)
 
     def visible_scope(caller: Caller, tenant: str, entity: str) -> Scope:
-        for scope in state().get_scopes():
-            if scope.tenant == tenant and scope.entity == entity:
-                if not state().settings.access.can_view(caller, scope.dag_id):
-                    raise HTTPException(status_code=403, detail=f"You may not see DAG {scope.dag_id}")
-                return scope
-        raise HTTPException(status_code=404, detail=f"No tenant {tenant!r} with entity {entity!r}")
+        try:
+            scope = find_scope(state().get_scopes(), tenant, entity)
+        except OperationError:
+            raise HTTPException(status_code=404, detail=f"No tenant {tenant!r} with entity {entity!r}") from None
+        if not state().settings.access.can_view(caller, scope.dag_id):
+            raise HTTPException(status_code=403, detail=f"You may not see DAG {scope.dag_id}")
+        return scope
 
     def triggerable_scope(caller: Caller, tenant: str, entity: str) -> Scope:
         scope = visible_scope(caller, tenant, entity)
@@ -249,19 +259,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         rows = rows[:page_size]
         return JSONResponse(
             {
-                "items": [
-                    {
-                        "direction": r.direction,
-                        "source_id": r.source_id,
-                        "kind": r.kind,
-                        "reason": r.reason,
-                        "field": r.field,
-                        "attempts": r.attempts,
-                        "first_seen": r.first_seen.isoformat(),
-                        "last_seen": r.last_seen.isoformat(),
-                    }
-                    for r in rows
-                ],
+                "items": [quarantine_item(r) for r in rows],
                 "next": {"after_direction": rows[-1].direction, "after_id": rows[-1].source_id} if more else None,
             }
         )
@@ -291,15 +289,15 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         store = state().get_store()
         picked: dict[str, list[str]] = defaultdict(list)
         selected = [str(v) for v in form.getlist("record")]
-        if selected:
-            for direction, ids in _picked_records(scope, selected, form).items():
-                picked[direction] = store.open_quarantine_ids(scope.tenant, scope.entity, direction, ids)
-        else:
-            direction = str(form.get("direction") or "")
-            if direction not in scope.directions:
-                raise HTTPException(status_code=400, detail=f"{direction!r} is not a direction of this entity")
-            rows = store.quarantine_page(scope.tenant, scope.entity, direction=direction, limit=RETRY_LIMIT)
-            picked[direction] = [row.source_id for row in rows]
+        try:
+            if selected:
+                for direction, ids in _picked_records(scope, selected, form).items():
+                    picked[direction] = retry_ids(store, scope, direction, ids)
+            else:
+                direction = str(form.get("direction") or "")
+                picked[direction] = retry_ids(store, scope, direction)
+        except OperationError as exc:
+            raise HTTPException(status_code=exc.status, detail=exc.detail) from None
         picked = {direction: ids for direction, ids in picked.items() if ids}
         if not picked:
             raise HTTPException(status_code=400, detail="Nothing is quarantined there")
@@ -319,22 +317,11 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
 
     def _reset(request: Request, caller: Caller, scope: Scope) -> Response:
         expected = f"{scope.tenant}/{scope.entity}"
-        store = state().get_store()
-        from datetime import datetime, timezone
-
-        now = datetime.now(timezone.utc)
-        for direction in scope.directions:
-            lease = store.get_run_lease(scope.tenant, scope.entity, direction)
-            if lease is not None and lease.expires_at > now:
-                raise HTTPException(
-                    status_code=409, detail=f"Run {lease.run_id} is syncing {direction} now: reset after it ends"
-                )
-        store.reset_sync(scope.tenant, scope.entity)
+        try:
+            message = reset_scope(state().get_store(), scope)
+        except OperationError as exc:
+            raise HTTPException(status_code=exc.status, detail=exc.detail) from None
         log.info("console: %s reset synchronisation of %s/%s", caller.name, scope.tenant, scope.entity)
-        message = (
-            f"Synchronisation of {expected} reset: content hashes and watermarks cleared, open quarantine closed, "
-            "ID map kept. The next run re-sends everything."
-        )
         if _wants_json(request):
             return JSONResponse({"reset": expected, "message": message})
         return _redirect(scope, message)
@@ -345,11 +332,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         trigger = state().settings.trigger_factory(request)
         runs = []
         for direction, ids in sorted(picked.items()):
-            conf: dict[str, Any] = {"record_ids": ids}
-            if len(scope.directions) > 1:  # a one-way DAG's `direction` parameter only takes "configured"
-                conf["direction"] = direction
             try:
-                run_id = trigger.trigger(scope.dag_id, conf, caller.token)
+                run_id = trigger.trigger(scope.dag_id, run_conf(scope, direction, ids), caller.token)
             except TriggerError as exc:
                 raise HTTPException(status_code=exc.status, detail=f"Airflow refused the run: {exc.detail}") from None
             log.info("console: %s created run %s of %s for %d records", caller.name, run_id, scope.dag_id, len(ids))
@@ -413,12 +397,12 @@ def _picked_records(scope: Scope, records: list[str], form: Any) -> dict[str, li
     typed = str(form.get("ids") or "").replace(",", " ").split()
     if typed:
         picked[str(form.get("direction") or "")].extend(typed)
-    for direction, ids in picked.items():
-        if direction not in scope.directions:
-            raise HTTPException(status_code=400, detail=f"{direction!r} is not a direction of this tenant's entity")
-        if len(ids) > MAX_RECORD_IDS:
-            raise HTTPException(status_code=400, detail=f"At most {MAX_RECORD_IDS} record ids per run")
-        picked[direction] = list(dict.fromkeys(ids))
+    try:
+        for direction, ids in picked.items():
+            require_direction(scope, direction)
+            picked[direction] = check_record_ids(scope, ids)
+    except OperationError as exc:
+        raise HTTPException(status_code=exc.status, detail=exc.detail) from None
     return dict(picked)
 
 

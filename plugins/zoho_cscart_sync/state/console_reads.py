@@ -21,10 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from zoho_cscart_sync.state.models import RunLease
 from zoho_cscart_sync.state.tables import (
     links,
     natural_keys,
     quarantine,
+    run_leases,
     run_stats,
     token_cache,
     token_mints,
@@ -93,10 +95,12 @@ class TokenSnapshot:
     mints_in_window: int
 
 
-def _open_quarantine(tenant: str, entity: str, direction: str | None) -> list[Any]:
+def _open_quarantine(tenant: str, entity: str, direction: str | None, kind: str | None = None) -> list[Any]:
     clauses = [quarantine.c.tenant == tenant, quarantine.c.entity == entity, quarantine.c.resolved_at.is_(None)]
     if direction is not None:
         clauses.append(quarantine.c.direction == direction)
+    if kind is not None:
+        clauses.append(quarantine.c.kind == kind)
     return clauses
 
 
@@ -108,9 +112,11 @@ def quarantine_page(
     direction: str | None,
     after: tuple[str, str] | None,
     limit: int,
+    kind: str | None = None,
 ) -> list[QuarantineRow]:
-    """Open entries in primary-key order (direction, source id), the ``limit`` after the key ``after``."""
-    clauses = _open_quarantine(tenant, entity, direction)
+    """Open entries in primary-key order (direction, source id), the ``limit`` after the key ``after``; ``kind``
+    keeps one kind only (a filter along the same key order, so pages stay keyset pages)."""
+    clauses = _open_quarantine(tenant, entity, direction, kind)
     if after is not None:
         after_direction, after_id = after
         clauses.append(
@@ -210,21 +216,46 @@ def count_flagged_links(connection: Connection, tenant: str, entity: str, flag: 
     return int(count)
 
 
-def _totals(run_id: str, recorded_at: datetime, encoded: str) -> RunTotals:
-    stats = json.loads(encoded)
-    created = updated = failed = calls = 0
-    succeeded = True
-    directions: list[str] = []
+@dataclass(frozen=True)
+class DirectionTotals:
+    """One direction's created / updated / failed / API calls in one run's statistics."""
+
+    created: int
+    updated: int
+    failed: int
+    api_calls: int
+    succeeded: bool
+
+
+def direction_totals(stats: dict[str, Any]) -> dict[str, DirectionTotals]:
+    """A run's statistics (``{direction: {created, updated, failed, api_calls, succeeded, ...}}``) per direction."""
+    totals: dict[str, DirectionTotals] = {}
     for direction, numbers in sorted(stats.items()):
         if not isinstance(numbers, dict):
             continue
-        directions.append(direction)
-        created += int(numbers.get("created") or 0)
-        updated += int(numbers.get("updated") or 0)
-        failed += int(numbers.get("failed") or 0)
-        calls += sum(int(value) for value in (numbers.get("api_calls") or {}).values())
-        succeeded = succeeded and bool(numbers.get("succeeded", True))
-    return RunTotals(run_id, recorded_at, created, updated, failed, calls, succeeded, tuple(directions))
+        totals[direction] = DirectionTotals(
+            created=int(numbers.get("created") or 0),
+            updated=int(numbers.get("updated") or 0),
+            failed=int(numbers.get("failed") or 0),
+            api_calls=sum(int(value) for value in (numbers.get("api_calls") or {}).values()),
+            succeeded=bool(numbers.get("succeeded", True)),
+        )
+    return totals
+
+
+def _totals(run_id: str, recorded_at: datetime, encoded: str) -> RunTotals:
+    per_direction = direction_totals(json.loads(encoded))
+    numbers = per_direction.values()
+    return RunTotals(
+        run_id,
+        recorded_at,
+        sum(n.created for n in numbers),
+        sum(n.updated for n in numbers),
+        sum(n.failed for n in numbers),
+        sum(n.api_calls for n in numbers),
+        all(n.succeeded for n in numbers),
+        tuple(per_direction),
+    )
 
 
 def run_totals_page(connection: Connection, tenant: str, entity: str, *, offset: int, limit: int) -> list[RunTotals]:
@@ -257,6 +288,26 @@ def list_watermarks(connection: Connection, tenant: str, entity: str) -> list[Wa
         .order_by(watermarks.c.direction)
     )
     return [WatermarkRow(**row._asdict()) for row in rows]
+
+
+def live_leases(connection: Connection, tenant: str, entity: str, now: datetime) -> list[RunLease]:
+    """The pair's run leases that have not expired at ``now``, by direction: the runs working on it right now."""
+    rows = connection.execute(
+        sa.select(run_leases)
+        .where(run_leases.c.tenant == tenant, run_leases.c.entity == entity, run_leases.c.expires_at > now)
+        .order_by(run_leases.c.direction)
+    )
+    return [
+        RunLease(
+            tenant=row.tenant,
+            entity=row.entity,
+            direction=row.direction,
+            run_id=row.run_id,
+            acquired_at=row.acquired_at,
+            expires_at=row.expires_at,
+        )
+        for row in rows
+    ]
 
 
 def token_snapshot(connection: Connection, cache_key: str, since: datetime) -> TokenSnapshot:

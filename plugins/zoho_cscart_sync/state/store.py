@@ -785,16 +785,19 @@ class StateStore:
         direction: str | None = None,
         after: tuple[str, str] | None = None,
         limit: int = 50,
+        kind: str | None = None,
     ) -> list[console_reads.QuarantineRow]:
         """Open quarantine entries, ``limit`` at a time in (direction, source id) order after the key ``after``
-        (keyset pagination on the primary key: every page costs the same)."""
+        (keyset pagination on the primary key: every page costs the same); ``kind`` keeps one kind only."""
         tenant, entity = _tenant_entity(tenant, entity)
         if direction is not None:
             require_direction(direction)
+        if kind is not None and kind not in QUARANTINE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(QUARANTINE_KINDS)}, got {kind!r}")
         _require_page_size(limit)
         with self._read() as connection:
             return console_reads.quarantine_page(
-                connection, tenant, entity, direction=direction, after=after, limit=limit
+                connection, tenant, entity, direction=direction, after=after, limit=limit, kind=kind
             )
 
     def quarantine_counts(self, tenant: str, entity: str) -> dict[tuple[str, str], int]:
@@ -850,6 +853,12 @@ class StateStore:
         tenant, entity = _tenant_entity(tenant, entity)
         with self._read() as connection:
             return console_reads.list_watermarks(connection, tenant, entity)
+
+    def live_run_leases(self, tenant: str, entity: str) -> list[RunLease]:
+        """The pair's run leases that have not expired (by this store's clock): the runs working on it now."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._read() as connection:
+            return console_reads.live_leases(connection, tenant, entity, self._clock())
 
     def token_snapshot(self, cache_key: str, window: timedelta) -> console_reads.TokenSnapshot:
         """Expiry of the cached token of ``cache_key`` and its mints in the last ``window`` (no token read)."""

@@ -1,0 +1,143 @@
+"""The operator actions, shared by the console (``app.py``) and the CLI (``cli.py status|quarantine|retry|reset``).
+
+One place decides what a run asks for (``run_conf``), which ids "retry quarantined" sends (``retry_ids``), how a
+quarantine row and a page cursor are spelt (``quarantine_item``, ``cursor_of`` / ``parse_cursor``) and how "reset
+synchronisation" is guarded (``reset_scope``: refused while a run holds one of the scope's leases). The console
+turns :class:`OperationError` into its HTTP status, the CLI into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from zoho_cscart_sync.console.views import Scope
+from zoho_cscart_sync.state import RunLease, StateStore
+from zoho_cscart_sync.state.console_reads import QuarantineRow
+
+RETRY_LIMIT = 1000
+"""Record ids one "retry quarantined" puts in a run (the oldest ids first; scheduled runs retry them all)."""
+MAX_RECORD_IDS = 1000
+"""Record ids one run may be asked for (console form, CLI ``--ids``)."""
+RESET_DOES = (
+    "content hashes and watermarks cleared, open quarantine closed, backlog forgotten, ID map kept. "
+    "The next run re-sends everything."
+)
+
+
+class OperationError(Exception):
+    """An action refused; ``status`` is the HTTP status the console answers (400, 404, 409)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class ResetRefused(OperationError):
+    """A run holds one of the scope's leases: resetting now would race its writes."""
+
+    def __init__(self, detail: str, leases: Sequence[RunLease]) -> None:
+        super().__init__(409, detail)
+        self.leases = list(leases)
+
+
+def find_scope(scopes: Iterable[Scope], tenant: str, entity: str) -> Scope:
+    """The scope of (tenant, entity); :class:`OperationError` 404 naming both (and what the tenant has) otherwise."""
+    of_tenant = [scope for scope in scopes if scope.tenant == tenant]
+    for scope in of_tenant:
+        if scope.entity == entity:
+            return scope
+    if not of_tenant:
+        raise OperationError(404, f"No tenant {tenant!r} with entity {entity!r}: no valid tenant file for {tenant!r}")
+    enabled = ", ".join(scope.entity for scope in of_tenant)
+    raise OperationError(404, f"No tenant {tenant!r} with entity {entity!r} (its enabled entities: {enabled})")
+
+
+def require_direction(scope: Scope, direction: str) -> str:
+    """``direction`` if the scope's tenant enables it, else :class:`OperationError` 400."""
+    if direction not in scope.directions:
+        raise OperationError(
+            400,
+            f"{direction!r} is not a direction of {scope.tenant}/{scope.entity} "
+            f"(its directions: {', '.join(scope.directions)})",
+        )
+    return direction
+
+
+def run_conf(scope: Scope, direction: str, record_ids: Sequence[str]) -> dict[str, Any]:
+    """The run conf that syncs ``record_ids`` of ``direction``; ``direction`` only on two-way DAGs (a one-way DAG's
+    ``direction`` parameter takes ``configured`` only)."""
+    conf: dict[str, Any] = {"record_ids": list(record_ids)}
+    if len(scope.directions) > 1:
+        conf["direction"] = direction
+    return conf
+
+
+def check_record_ids(scope: Scope, ids: Sequence[str]) -> list[str]:
+    """Deduplicated ids (order kept); :class:`OperationError` 400 past :data:`MAX_RECORD_IDS`."""
+    unique = list(dict.fromkeys(ids))
+    if len(unique) > MAX_RECORD_IDS:
+        raise OperationError(
+            400, f"At most {MAX_RECORD_IDS} record ids per run ({scope.tenant}/{scope.entity}: {len(unique)} given)"
+        )
+    return unique
+
+
+def retry_ids(
+    store: StateStore, scope: Scope, direction: str, selected: Sequence[str] | None = None, *, limit: int = RETRY_LIMIT
+) -> list[str]:
+    """What "retry quarantined" sends for ``direction``: of ``selected``, those still quarantined; without a
+    selection, the open entries in key order, ``limit`` at most."""
+    require_direction(scope, direction)
+    if selected:
+        return store.open_quarantine_ids(scope.tenant, scope.entity, direction, selected)
+    rows = store.quarantine_page(scope.tenant, scope.entity, direction=direction, limit=limit)
+    return [row.source_id for row in rows]
+
+
+def quarantine_item(row: QuarantineRow) -> dict[str, Any]:
+    """One open quarantine entry as the console's JSON and the CLI's ``--json`` show it."""
+    return {
+        "direction": row.direction,
+        "source_id": row.source_id,
+        "kind": row.kind,
+        "reason": row.reason,
+        "field": row.field,
+        "attempts": row.attempts,
+        "first_seen": row.first_seen.isoformat(),
+        "last_seen": row.last_seen.isoformat(),
+    }
+
+
+def cursor_of(row: QuarantineRow) -> str:
+    """The keyset cursor after ``row``: ``direction:source_id`` (as the console's record checkboxes spell it)."""
+    return f"{row.direction}:{row.source_id}"
+
+
+def parse_cursor(cursor: str) -> tuple[str, str]:
+    """``direction:source_id`` back into the key :meth:`StateStore.quarantine_page` pages after."""
+    direction, sep, source_id = cursor.partition(":")
+    if not sep or not direction or not source_id:
+        raise OperationError(400, f"Bad cursor {cursor!r}: expected direction:source_id")
+    return direction, source_id
+
+
+def live_leases(store: StateStore, scope: Scope) -> list[RunLease]:
+    """The runs holding one of the scope's directions right now (unexpired leases)."""
+    return [lease for lease in store.live_run_leases(scope.tenant, scope.entity) if lease.direction in scope.directions]
+
+
+def reset_scope(store: StateStore, scope: Scope) -> str:
+    """``StateStore.reset_sync`` of the scope, refused (:class:`ResetRefused`) while a run holds one of its leases;
+    returns what was done, for the operator."""
+    held = live_leases(store, scope)
+    if held:
+        lease = held[0]
+        raise ResetRefused(
+            f"Run {lease.run_id} is syncing {lease.direction} of {scope.tenant}/{scope.entity} now "
+            f"(lease until {lease.expires_at.isoformat()}): reset after it ends",
+            held,
+        )
+    store.reset_sync(scope.tenant, scope.entity)
+    return f"Synchronisation of {scope.tenant}/{scope.entity} reset: {RESET_DOES}"

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
-from zoho_cscart_sandbox.credentials import ZOHO_TENANTS
+from zoho_cscart_sandbox.credentials import zoho_creds
 from zoho_cscart_sandbox.crm_fields import STANDARD_FIELDS
 from zoho_cscart_sandbox.lazy import LazyTable, Record
 from zoho_cscart_sandbox.zoho_accounts import AccessGrant
@@ -80,7 +80,7 @@ class CrmBase:
         return self.state.crm[tenant].get(module)
 
     def offset(self, tenant: str) -> int:
-        return ZOHO_TENANTS[tenant].utc_offset_minutes
+        return zoho_creds(tenant).utc_offset_minutes
 
     def auth(self, request: Request, module: str, operation: str) -> AccessGrant | Response:
         return self.state.crm_auth(request, lambda scopes: crm_scope_ok(scopes, module, operation))

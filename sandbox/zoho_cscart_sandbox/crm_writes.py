@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from zoho_cscart_sandbox.clock import crm_datetime, utc_now
-from zoho_cscart_sandbox.credentials import ZOHO_TENANTS
+from zoho_cscart_sandbox.credentials import zoho_creds
 from zoho_cscart_sandbox.crm_base import (
     EMAIL_FIELDS,
     EMAIL_RE,
@@ -197,7 +197,7 @@ class CrmWrites(CrmBase):
         return lines
 
     def state_owner(self, tenant: str) -> dict[str, str]:
-        creds = ZOHO_TENANTS[tenant]
+        creds = zoho_creds(tenant)
         from zoho_cscart_sandbox.seed import TENANT_DOMAINS
 
         return {

@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from zoho_cscart_sandbox.credentials import CSCART_API_USERS
 from zoho_cscart_sandbox.cscart_catalog import CatalogApi
 from zoho_cscart_sandbox.cscart_customers import CustomersApi
 from zoho_cscart_sandbox.cscart_orders import OrdersApi
@@ -58,12 +57,12 @@ class CscartApi(CatalogApi, CustomersApi, OrdersApi, ReferenceApi):
             email, _, key = base64.b64decode(encoded.strip()).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return error(401)
-        for user in CSCART_API_USERS:
-            if user.email.casefold() == email.casefold() and key and user.api_key == key:
-                row = self.state.tables["users"].get(str(user.user_id))
-                if row is None or row["status"] != "A":
-                    return error(401)  # disabled or deleted API user
-                return ApiCaller(user)
+        user = self.state.api_users.get(email.casefold())
+        if user is not None and key and user.api_key == key:
+            row = self.state.tables["users"].get(str(user.user_id))
+            if row is None or row["status"] != "A":
+                return error(401)  # disabled or deleted API user
+            return ApiCaller(user)
         return error(401)
 
     async def read_body(self, request: Request) -> dict[str, Any] | Response:

@@ -9,9 +9,10 @@ from itertools import islice
 from typing import Any
 
 from zoho_cscart_sandbox import seed as seed_data
-from zoho_cscart_sandbox.credentials import CscartApiUser
+from zoho_cscart_sandbox.credentials import CscartApiUser, GeneratedTenants, cscart_api_users
 from zoho_cscart_sandbox.knobs import ServerRuntime
 from zoho_cscart_sandbox.lazy import LazyTable, Record
+from zoho_cscart_sandbox.seed_cscart import generated_vendor
 
 
 @dataclass
@@ -34,14 +35,22 @@ class CscartState:
         self.notifications: list[Record] = []
         self._query_cache: OrderedDict[tuple[Any, ...], list[str]] = OrderedDict()
         self.context = seed_data.CscartContext(0, seed_data.resolve_scale(None))
+        # API users by e-mail (casefolded): the samples' and each generated vendor's administrator.
+        self.api_users: dict[str, CscartApiUser] = {}
         self.reset(0, None)
 
-    def reset(self, seed: int, scale: dict[str, int] | None) -> None:
+    def reset(self, seed: int, scale: dict[str, int] | None, generated: GeneratedTenants | None = None) -> None:
         counts = seed_data.resolve_scale(scale)
-        self.context = seed_data.CscartContext(seed, counts)
-        self.tables = seed_data.cscart_tables(seed, counts)
+        generated = generated or GeneratedTenants()
+        self.context = seed_data.CscartContext(seed, counts, generated)
+        self.tables = seed_data.cscart_tables(seed, counts, generated)
         self.categories = {int(c["category_id"]): c for c in seed_data.cscart_categories()}
-        self.vendors = {int(v["company_id"]): v for v in seed_data.cscart_vendors()}
+        vendors = [
+            *seed_data.cscart_vendors(),
+            *(seed_data.vendor_record(generated_vendor(n)) for n in generated.numbers()),
+        ]
+        self.vendors = {int(v["company_id"]): v for v in vendors}
+        self.api_users = {u.email.casefold(): u for u in cscart_api_users(generated, counts["cscart_users"])}
         self.generation += 1
         self.notifications = []
         self._query_cache.clear()

@@ -8,8 +8,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from zoho_cscart_sandbox.credentials import SANDBOX_CREDENTIALS, SandboxCredentials
+from zoho_cscart_sandbox.credentials import (
+    DEFAULT_TENANT_CUSTOMERS,
+    SANDBOX_CREDENTIALS,
+    GeneratedTenants,
+    SandboxCredentials,
+    generated_tenant_number,
+    sandbox_credentials,
+)
 from zoho_cscart_sandbox.knobs import ADMIN_PREFIX
+from zoho_cscart_sandbox.seed_common import resolve_scale
 from zoho_cscart_sandbox.server import SandboxServers
 
 # Knobs that only mean something on one server; all others (latency, faults, bursts) go to both
@@ -68,10 +76,40 @@ class SandboxHandle:
     def _admin(self, server: str) -> str:
         return (self.zoho_url if server == "zoho" else self.cscart_url) + ADMIN_PREFIX
 
-    def reset(self, seed: int = 0, scale: dict[str, int] | None = None) -> None:
-        """Fresh seed data, default knobs, zero counters, all tokens dropped - on both servers."""
+    def reset(
+        self,
+        seed: int = 0,
+        scale: dict[str, int] | None = None,
+        *,
+        tenants: int = 0,
+        tenant_customers: int = DEFAULT_TENANT_CUSTOMERS,
+    ) -> None:
+        """Fresh seed data, default knobs, zero counters, all tokens dropped - on both servers.
+
+        `tenants=N` adds the generated tenants tenant_001 ... tenant_N (each its own Zoho client, organisation
+        and CRM account, and its own CS-Cart vendor company with `tenant_customers` customers); `credentials`
+        then has theirs too.
+        """
+        generated = GeneratedTenants(tenants, tenant_customers)
+        body = {"seed": seed, "scale": scale, "tenants": tenants, "tenant_customers": tenant_customers}
         for server in ("zoho", "cscart"):
-            _call("POST", f"{self._admin(server)}/reset", {"seed": seed, "scale": scale})
+            _call("POST", f"{self._admin(server)}/reset", body)
+        self.credentials = sandbox_credentials(generated, resolve_scale(scale)["cscart_users"])
+
+    @property
+    def generated_tenants(self) -> list[str]:
+        """tenant_001 ... tenant_N of the last `reset(tenants=N)` through this handle."""
+        return [name for name in self.credentials.zoho if generated_tenant_number(name) is not None]
+
+    def org_requests(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Inventory/Books requests per organisation as they arrived, since the reset:
+        ``{organization_id: {"books": {"total", "max_in_window", "per_minute": {"2026-11-20T10:07": n}}}}``
+        (`max_in_window`: the most within any sliding 60 s)."""
+        return dict(_call("GET", f"{self._admin('zoho')}/org_requests")["organizations"])
+
+    def token_mints(self) -> dict[str, int]:
+        """Access tokens minted per Zoho client id since the reset (a throttled or refused call mints none)."""
+        return dict(_call("GET", f"{self._admin('zoho')}/token_stats")["issued_by_client"])
 
     def set_knobs(self, server: str | None = None, **knobs: Any) -> None:
         """Set knobs; server-specific ones go to their server, generic ones to both (or to `server`)."""

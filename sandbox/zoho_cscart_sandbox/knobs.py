@@ -14,6 +14,8 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from zoho_cscart_sandbox.credentials import DEFAULT_TENANT_CUSTOMERS, GeneratedTenants
+
 ADMIN_PREFIX = "/__sandbox__"
 VENDOR_ACCESS_MODES = ("company_scoped", "catalog_read_only")
 
@@ -258,8 +260,12 @@ def install_runtime_middleware(
     *,
     error_response: ErrorBody,
     limiter: Limiter | None = None,
+    observer: Callable[[Request], None] | None = None,
 ) -> None:
-    """Count every API request, then apply 429 bursts, 5xx faults, limits, latency and hangs."""
+    """Count every API request, then apply 429 bursts, 5xx faults, limits, latency and hangs.
+
+    `observer` sees every API request as it arrives, before any knob answers it (per-organisation counts).
+    """
 
     @app.middleware("http")
     async def apply_runtime(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -268,6 +274,8 @@ def install_runtime_middleware(
             return await call_next(request)
         key = endpoint_template(request.method, path, request.url.query)
         runtime.counters[key] += 1
+        if observer is not None:
+            observer(request)
         knobs = runtime.knobs
         fail, hang = runtime.draw()
         runtime.before_request(path)
@@ -317,10 +325,14 @@ def install_admin_routes(
     app: FastAPI,
     runtime: ServerRuntime,
     *,
-    on_reset: Callable[[int, dict[str, int] | None], None],
+    on_reset: Callable[[int, dict[str, int] | None, GeneratedTenants], None],
     on_knobs: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
-    """/__sandbox__/{health,reset,knobs,counters} on one server."""
+    """/__sandbox__/{health,reset,knobs,counters} on one server.
+
+    `reset` takes `{"seed", "scale", "tenants", "tenant_customers"}`: `tenants: N` adds the generated tenants
+    tenant_001 ... tenant_N (credentials.GeneratedTenants); send the same body to both servers.
+    """
 
     @app.get(f"{ADMIN_PREFIX}/health")
     async def health() -> dict[str, Any]:
@@ -332,7 +344,10 @@ def install_admin_routes(
         seed = int(body.get("seed", 0))
         scale = body.get("scale")
         try:
-            on_reset(seed, scale)
+            generated = GeneratedTenants(
+                int(body.get("tenants") or 0), int(body.get("tenant_customers", DEFAULT_TENANT_CUSTOMERS))
+            )
+            on_reset(seed, scale, generated)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         runtime.reset(seed)

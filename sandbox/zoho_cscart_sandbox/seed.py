@@ -13,7 +13,7 @@ Each returns the records of the default seed in the API's read shape.
 
 from __future__ import annotations
 
-from zoho_cscart_sandbox.credentials import ZOHO_TENANTS
+from zoho_cscart_sandbox.credentials import zoho_creds
 from zoho_cscart_sandbox.lazy import LazyTable, Record
 from zoho_cscart_sandbox.seed_common import (
     CSCART_VENDOR_OF_TENANT,
@@ -170,11 +170,11 @@ def _all(table: LazyTable) -> list[Record]:
 
 
 def _crm(tenant: str, module: str, seed: int) -> list[Record]:
-    return _all(crm_tables(ZOHO_TENANTS[tenant], seed, resolve_scale(None))[module])
+    return _all(crm_tables(zoho_creds(tenant), seed, resolve_scale(None))[module])
 
 
 def _finance(tenant: str, kind: str, seed: int) -> list[Record]:
-    return _all(finance_tables(ZOHO_TENANTS[tenant], seed, resolve_scale(None))[kind])
+    return _all(finance_tables(zoho_creds(tenant), seed, resolve_scale(None))[kind])
 
 
 def zoho_accounts(tenant: str, seed: int = 0) -> list[Record]:

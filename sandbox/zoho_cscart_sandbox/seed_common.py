@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from zoho_cscart_sandbox import names
 from zoho_cscart_sandbox.clock import (
     SEED_NOW,
     SEED_SPAN,
 )
+from zoho_cscart_sandbox.credentials import generated_company_id, generated_tenant_number
 
 # Default number of records per collection (traps included). `reset(scale=...)` overrides them.
 DEFAULT_SCALE: dict[str, int] = {
@@ -38,17 +40,41 @@ SCALE_ALIASES: dict[str, tuple[str, ...]] = {
     "users": ("cscart_users",),
 }
 
+
+class TenantValues(dict[str, Any]):
+    """A per-tenant constant: the samples' values, and for a generated tenant (`tenant_<nnn>`) `derive(n)`.
+
+    Iterating, `len` and `.items()` see the samples only, as before generated tenants existed.
+    """
+
+    def __init__(self, values: Mapping[str, Any], derive: Callable[[int], Any]) -> None:
+        super().__init__(values)
+        self._derive = derive
+
+    def __missing__(self, tenant: str) -> Any:
+        number = generated_tenant_number(tenant)
+        if number is None:
+            raise KeyError(tenant)
+        return self._derive(number)
+
+
 # The traps each collection contains in the default seed (index -> what it reproduces).
-TENANT_DOMAINS = {"acme_store": "example.com", "northwind_vendor": "example.org"}
+TENANT_DOMAINS = TenantValues(
+    {"acme_store": "example.com", "northwind_vendor": "example.org"}, lambda n: f"tenant-{n:03d}.example"
+)
 # An e-mail that is both a CRM contact / Inventory contact of acme_store and a CS-Cart customer.
 SHARED_CUSTOMER_EMAIL = "maria.garcia@example.com"
-SHARED_INBOX = {
-    "acme_store": "orders@acme-shared.example.com",
-    "northwind_vendor": "office@northwind-shared.example.org",
-}
-# Inventory SKU trap of each tenant == code of a CS-Cart product of that tenant's vendor.
-SKU_CLASH = {"acme_store": "CSC-000001", "northwind_vendor": "CSC-000003"}
-CSCART_VENDOR_OF_TENANT = {"acme_store": 1, "northwind_vendor": 2}
+SHARED_INBOX = TenantValues(
+    {
+        "acme_store": "orders@acme-shared.example.com",
+        "northwind_vendor": "office@northwind-shared.example.org",
+    },
+    lambda n: f"orders@shared.tenant-{n:03d}.example",
+)
+# Inventory SKU trap of each tenant == code of a CS-Cart product of that tenant's vendor (a generated
+# tenant's vendor has no products: its trap SKU is its own).
+SKU_CLASH = TenantValues({"acme_store": "CSC-000001", "northwind_vendor": "CSC-000003"}, lambda n: f"GEN-{n:03d}-SKU")
+CSCART_VENDOR_OF_TENANT = TenantValues({"acme_store": 1, "northwind_vendor": 2}, generated_company_id)
 
 
 def resolve_scale(scale: Mapping[str, int] | None) -> dict[str, int]:

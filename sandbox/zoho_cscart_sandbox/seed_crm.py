@@ -100,7 +100,10 @@ class CrmContext:
                 "Northwind Café Østergade",
                 "Nørd Ħandel 🛒",
             ),
-        }[self.tenant]
+        }.get(self.tenant)
+        if roots is None:  # a generated tenant: the same three-level hierarchy and a Unicode name
+            label = self.tenant.replace("_", " ").title()
+            roots = (f"{label} Holdings", f"{label} Europe", f"{label} Berlin GmbH", f"{label} Ünïcødé 🚀")
         if index < len(roots):
             return roots[index]
         rng = rng_for(self.seed, self.tenant, "account", index)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from zoho_cscart_sandbox.clock import (
     SEED_NOW,
     unix,
 )
+from zoho_cscart_sandbox.credentials import GeneratedTenants, generated_company_id, generated_vendor_user
 from zoho_cscart_sandbox.lazy import MISSING, LazyTable, Record
 from zoho_cscart_sandbox.seed_common import (
     SHARED_CUSTOMER_EMAIL,
@@ -121,10 +122,26 @@ NO_SKU_PRODUCT_INDEX = 3  # the catalogue's product without a code: the Zoho sid
 VAT_RATE = 0.10  # CSCART_TAXES' VAT, 10 % on top of the price (price_includes_tax N)
 
 
+def generated_vendor(number: int) -> dict[str, Any]:
+    """The vendor company of generated tenant n (`reset(tenants=N)`), in the shape of CSCART_VENDORS."""
+    return {
+        "company_id": generated_company_id(number),
+        "company": f"Tenant {number:03d} Traders",
+        "email": f"api@tenant-{number:03d}.vendors.example",
+        "city": "Springfield",
+        "state": "IL",
+        "country": "US",
+        "zipcode": "62701",
+        "phone": f"+1 217 555 {number:04d}",
+    }
+
+
 @dataclass(frozen=True)
 class CscartContext:
     seed: int
     counts: Mapping[str, int]
+    # Extra vendor companies, each with its vendor administrator and customers, after the seed's users.
+    generated: GeneratedTenants = field(default_factory=GeneratedTenants)
 
     def stamp(self, key: str, index: int) -> tuple[int, int]:
         count = self.counts[key]
@@ -234,6 +251,8 @@ class CscartContext:
     def build_user(self, index: int) -> Record:
         from zoho_cscart_sandbox.credentials import CSCART_ADMIN, CSCART_VENDOR_ACME, CSCART_VENDOR_NORTHWIND
 
+        if index >= self.counts["cscart_users"]:
+            return self.build_generated_user(index - self.counts["cscart_users"])
         rng = rng_for(self.seed, "cscart-user", index)
         user_id = index + 1
         created, last_login = self.stamp("cscart_users", index)
@@ -303,6 +322,62 @@ class CscartContext:
             "company_name": company_name,
             "profile_id": str(user_id),
             "_profile": profile,  # internal: b_*/s_* live in user_profiles, not in API user rows
+        }
+
+    def build_generated_user(self, offset: int) -> Record:
+        """User `offset` of the generated vendors' block: per vendor its administrator, then its customers."""
+        generated = self.generated
+        number, position = divmod(offset, generated.users_per_tenant)
+        number += 1
+        company_id = generated_company_id(number)
+        user_id = self.counts["cscart_users"] + offset + 1
+        rng = rng_for(self.seed, "cscart-generated-user", number, position)
+        created = unix(seed_created(position, generated.users_per_tenant))
+        last_login = unix(seed_modified(position, generated.users_per_tenant))
+        if position == 0:
+            api_user = generated_vendor_user(number, generated, self.counts["cscart_users"])
+            first, last, email, user_type, is_root = "Vendor", "Admin", api_user.email, "V", "Y"
+        else:
+            first, last = person(rng)
+            email = f"{email_local(first, last, position)}@tenant-{number:03d}.shoppers.example"
+            user_type, is_root = "C", "N"
+        phone = f"+1 555 07{position % 100:02d}"
+        city, state, country, zipcode = rng.choice(names.CITIES)
+        street = f"{rng.randint(1, 300)} {rng.choice(names.STREETS)}"
+        profile = {
+            f"{side}_{name}": value
+            for side in ("b", "s")
+            for name, value in (
+                ("firstname", first),
+                ("lastname", last),
+                ("address", street),
+                ("address_2", ""),
+                ("city", city),
+                ("county", ""),
+                ("state", state),
+                ("country", country),
+                ("zipcode", zipcode),
+                ("phone", phone),
+            )
+        }
+        profile["s_address_type"] = ""
+        return {
+            "user_id": str(user_id),
+            "user_login": f"user_{user_id}",
+            "is_root": is_root,
+            "timestamp": str(created),
+            "user_type": user_type,
+            "status": "A",
+            "firstname": first,
+            "lastname": last,
+            "email": email,
+            "company": "",
+            "company_id": str(company_id),
+            "phone": phone,
+            "last_login": str(last_login),
+            "company_name": generated_vendor(number)["company"],
+            "profile_id": str(user_id),
+            "_profile": profile,
         }
 
     # Orders -----------------------------------------------------------------------------------
@@ -532,20 +607,25 @@ def _int_index(record_id: str) -> int | None:
     return int(record_id) - 1 if record_id.isdigit() and int(record_id) > 0 else None
 
 
-def cscart_tables(seed: int, counts: Mapping[str, int]) -> dict[str, LazyTable]:
-    ctx = CscartContext(seed, counts)
+def cscart_tables(
+    seed: int, counts: Mapping[str, int], generated: GeneratedTenants | None = None
+) -> dict[str, LazyTable]:
+    ctx = CscartContext(seed, counts, generated or GeneratedTenants())
     builders = {"products": ctx.build_product, "users": ctx.build_user, "orders": ctx.build_order}
     keys = {"products": "cscart_products", "users": "cscart_users", "orders": "cscart_orders"}
     tables: dict[str, LazyTable] = {}
     for entity, build in builders.items():
         count = counts[keys[entity]]
+        if entity == "users":  # the generated vendors' users follow the seed's
+            count += ctx.generated.count * ctx.generated.users_per_tenant
         tables[entity] = LazyTable(
             name=f"cscart:{entity}",
             base_count=count,
             build=build,
             id_of=lambda i: str(i + 1),
             index_of=_int_index,
-            base_modified=lambda i, c=count: seed_modified(i, c),
+            # the seed's own spread (generated users share the last seed user's time): samples stay as they are
+            base_modified=lambda i, c=counts[keys[entity]]: seed_modified(min(i, c), c),
             peek=ctx.peek_product if entity == "products" else None,
         )
     return tables

@@ -18,6 +18,7 @@ from zoho_cscart_sandbox.seed_common import (
     SHARED_INBOX,
     SKU_CLASH,
     TENANT_DOMAINS,
+    TenantValues,
     email_local,
     person,
     rng_for,
@@ -52,7 +53,7 @@ def organisation_taxes(creds: ZohoAppCredentials) -> dict[str, Record]:
 # Sales order index 6 (confirmed) carries the reference the orders pipeline writes: "CSC-<CS-Cart order_id>",
 # for a seed CS-Cart order of the tenant's vendor (order 3: vendor 1, status C; order 4: vendor 2, status F).
 SO_FROM_CSCART_INDEX = 6
-SO_FROM_CSCART_ORDER = {"acme_store": 3, "northwind_vendor": 4}
+SO_FROM_CSCART_ORDER = TenantValues({"acme_store": 3, "northwind_vendor": 4}, lambda n: 100_000 + n)
 SO_UNICODE_NOTES_INDEX = 4
 
 

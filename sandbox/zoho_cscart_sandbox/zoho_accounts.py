@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from zoho_cscart_sandbox.credentials import ZOHO_TENANTS, zoho_tenant_by_client_id
+from zoho_cscart_sandbox.credentials import ZOHO_TENANTS, ZohoAppCredentials
 from zoho_cscart_sandbox.knobs import ADMIN_PREFIX, Knobs
 
 # (U) The body of a load-shedding 429 in front of the accounts server is not documented; the same shape
@@ -75,20 +75,28 @@ class TokenRegistry:
         self.refresh: dict[str, RefreshGrant] = {}
         self.access: dict[str, AccessGrant] = {}
         self.codes: dict[str, GrantCode] = {}
-        # Access tokens issued per tenant since the last reset (evicted and expired ones included).
+        # Access tokens issued per tenant and per client id since the last reset (evicted and expired
+        # ones included).
         self.issued: Counter[str] = Counter()
+        self.issued_by_client: Counter[str] = Counter()
+        # The Zoho accounts the server knows since the last reset (samples + generated), by tenant and client.
+        self.tenants: dict[str, ZohoAppCredentials] = {}
+        self.by_client_id: dict[str, ZohoAppCredentials] = {}
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, tenants: Mapping[str, ZohoAppCredentials] | None = None) -> None:
         self.refresh.clear()
         self.access.clear()
         self.codes.clear()
         self.issued.clear()
-        for creds in ZOHO_TENANTS.values():
+        self.issued_by_client.clear()
+        self.tenants = dict(ZOHO_TENANTS if tenants is None else tenants)
+        self.by_client_id = {creds.client_id: creds for creds in self.tenants.values()}
+        for creds in self.tenants.values():
             self.refresh[creds.refresh_token] = RefreshGrant(creds.tenant, creds.client_id, creds.scopes)
 
     def issue_code(self, tenant: str, scopes: Iterable[str], lifetime_seconds: float = 180.0) -> str:
-        creds = ZOHO_TENANTS[tenant]
+        creds = self.tenants[tenant]
         code = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
         self.codes[code] = GrantCode(tenant, creds.client_id, tuple(scopes), time.monotonic() + lifetime_seconds)
         return code
@@ -106,6 +114,7 @@ class TokenRegistry:
         )
         self.access[access.token] = access
         self.issued[grant.tenant] += 1
+        self.issued_by_client[grant.client_id] += 1
         grant.live.append(access.token)
         while len(grant.live) > knobs.max_live_tokens:
             evicted = grant.live.popleft()
@@ -175,7 +184,7 @@ def build_accounts_router(registry: TokenRegistry, knobs_of: Any, api_url_of: An
             headers = {"Retry-After": str(knobs.retry_after_seconds)}
             return JSONResponse(BURST_429_BODY, status_code=429, headers=headers)
         params = await _form(request)
-        creds = zoho_tenant_by_client_id(params.get("client_id", ""))
+        creds = registry.by_client_id.get(params.get("client_id", ""))
         if creds is None:
             return JSONResponse({"error": "invalid_client"})
         if params.get("client_secret") != creds.client_secret:
@@ -221,7 +230,7 @@ def build_accounts_router(registry: TokenRegistry, knobs_of: Any, api_url_of: An
     async def authorize(request: Request) -> Response:
         """Consent is implicit in the sandbox: redirect straight back with a one-time grant code."""
         params = dict(request.query_params)
-        creds = zoho_tenant_by_client_id(params.get("client_id", ""))
+        creds = registry.by_client_id.get(params.get("client_id", ""))
         redirect_uri = params.get("redirect_uri", "")
         if creds is None or not redirect_uri:
             return JSONResponse({"error": "invalid_client"})
@@ -235,17 +244,18 @@ def build_accounts_router(registry: TokenRegistry, knobs_of: Any, api_url_of: An
 
     @router.get(f"{ADMIN_PREFIX}/token_stats")
     async def token_stats() -> dict[str, Any]:
-        """Access tokens issued per tenant since the reset (a 429, a throttle or an error issues none)."""
-        return {"issued": dict(registry.issued)}
+        """Access tokens issued per tenant and per client id since the reset (a 429, a throttle or an error
+        issues none)."""
+        return {"issued": dict(registry.issued), "issued_by_client": dict(registry.issued_by_client)}
 
     @router.post(f"{ADMIN_PREFIX}/grant_code")
     async def self_client_code(request: Request) -> Response:
         """Self Client "Generate Code": a grant code for `tenant` with the given scopes (comma list)."""
         params = await _form(request)
         tenant = params.get("tenant", "")
-        if tenant not in ZOHO_TENANTS:
+        if tenant not in registry.tenants:
             return JSONResponse({"error": f"unknown tenant {tenant!r}"}, status_code=400)
-        scopes = [s for s in params.get("scope", "").split(",") if s] or list(ZOHO_TENANTS[tenant].scopes)
+        scopes = [s for s in params.get("scope", "").split(",") if s] or list(registry.tenants[tenant].scopes)
         lifetime = float(params.get("lifetime_seconds", "180"))
         return JSONResponse({"code": registry.issue_code(tenant, scopes, lifetime), "scopes": scopes})
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from zoho_cscart_sandbox.knobs import install_admin_routes, install_runtime_middleware
+from zoho_cscart_sandbox.knobs import ADMIN_PREFIX, install_admin_routes, install_runtime_middleware
 from zoho_cscart_sandbox.zoho_accounts import build_accounts_router
 from zoho_cscart_sandbox.zoho_crm import build_crm_router
 from zoho_cscart_sandbox.zoho_finance import build_finance_router
-from zoho_cscart_sandbox.zoho_state import ZohoState, crm_error, finance_error
+from zoho_cscart_sandbox.zoho_state import ZohoState, crm_error, finance_error, organization_of
 
 
 def _error_response(request: Request, status: int, kind: str) -> Response:
@@ -60,10 +61,7 @@ def _limiter(state: ZohoState) -> Callable[[Request], Any]:
 
             return release
         if path.startswith(("/inventory/", "/books/")):
-            organization = request.query_params.get("organization_id") or request.headers.get(
-                "x-com-zoho-inventory-organizationid",
-                request.headers.get("x-com-zoho-books-organizationid", ""),
-            )
+            organization = organization_of(request)
             # Inventory and Books quotas are separate pools (R).
             product = "inventory" if path.startswith("/inventory/") else "books"
             if organization and state.over_minute_limit((organization, product), knobs.finance_requests_per_minute):
@@ -99,10 +97,26 @@ def build_zoho_app(state: ZohoState, *, api_url: Callable[[Request], str] | None
 
     state.runtime.expire_tokens = state.registry.expire_all  # the `expire_tokens_every` schedule
     install_admin_routes(app, state.runtime, on_reset=state.reset, on_knobs=on_knobs)
-    install_runtime_middleware(app, state.runtime, error_response=_error_response, limiter=_limiter(state))
+    install_runtime_middleware(
+        app, state.runtime, error_response=_error_response, limiter=_limiter(state), observer=state.observe
+    )
     app.include_router(build_accounts_router(state.registry, lambda: state.runtime.knobs, api_url_of))
     app.include_router(build_crm_router(state))
     app.include_router(build_finance_router(state))
+
+    @app.get(f"{ADMIN_PREFIX}/org_requests")
+    async def org_requests() -> dict[str, Any]:
+        """Inventory/Books requests per organisation as they arrived: total, per wall-clock minute (UTC) and the
+        most within any sliding 60 s, whatever the knobs then answered."""
+        return state.org_requests()
+
+    @app.get(f"{ADMIN_PREFIX}/tenants")
+    async def tenants() -> dict[str, Any]:
+        """The Zoho accounts of this reset: the samples and the generated tenants (credentials included)."""
+        return {
+            "generated": {"tenants": state.generated.count, "tenant_customers": state.generated.customers},
+            "zoho": {name: asdict(creds) for name, creds in state.tenants.items()},
+        }
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def unknown(request: Request, path: str) -> Response:

@@ -239,9 +239,9 @@ class Finance:
                 "The request could not be authenticated as the authentication value "
                 "you entered is invalid. Enter a valid authentication value and try again.",
             )
-        from zoho_cscart_sandbox.credentials import ZOHO_TENANTS
+        from zoho_cscart_sandbox.credentials import zoho_creds
 
-        creds = ZOHO_TENANTS[grant.tenant]
+        creds = zoho_creds(grant.tenant)
         offset = creds.utc_offset_minutes
         organization = {
             "organization_id": creds.organization_id,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from zoho_cscart_sandbox import seed as seed_data
 from zoho_cscart_sandbox.clock import SEED_NOW
-from zoho_cscart_sandbox.credentials import ZOHO_TENANTS, ZohoAppCredentials, zoho_tenant_by_organization
+from zoho_cscart_sandbox.credentials import GeneratedTenants, ZohoAppCredentials, zoho_tenants
 from zoho_cscart_sandbox.knobs import ServerRuntime
 from zoho_cscart_sandbox.lazy import LazyTable
 from zoho_cscart_sandbox.zoho_accounts import AccessGrant, TokenRegistry
@@ -41,6 +41,43 @@ class PageCursor:
     expires_at: float
 
 
+# The window the per-organisation traffic counters slide over: Zoho's Inventory/Books quota window.
+ORG_TRAFFIC_WINDOW_SECONDS = 60.0
+
+
+@dataclass
+class OrgTraffic:
+    """Requests one organisation sent to one product (Inventory or Books), as they arrived."""
+
+    total: int = 0
+    # Requests per wall-clock minute (UTC, "2026-11-20T10:07").
+    per_minute: Counter[str] = field(default_factory=Counter)
+    # The most requests that arrived within any ORG_TRAFFIC_WINDOW_SECONDS (a sliding window).
+    max_in_window: int = 0
+    recent: deque[float] = field(default_factory=deque)
+
+    def add(self, now: float, wall: float) -> None:
+        self.total += 1
+        self.per_minute[time.strftime("%Y-%m-%dT%H:%M", time.gmtime(wall))] += 1
+        self.recent.append(now)
+        while now - self.recent[0] >= ORG_TRAFFIC_WINDOW_SECONDS:
+            self.recent.popleft()
+        self.max_in_window = max(self.max_in_window, len(self.recent))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "max_in_window": self.max_in_window, "per_minute": dict(self.per_minute)}
+
+
+def organization_of(request: Request) -> str:
+    """The organisation an Inventory/Books request names (query parameter or header), or ""."""
+    return (
+        request.query_params.get("organization_id")
+        or request.headers.get("x-com-zoho-inventory-organizationid")
+        or request.headers.get("x-com-zoho-books-organizationid")
+        or ""
+    )
+
+
 class ZohoState:
     def __init__(self) -> None:
         self.runtime = ServerRuntime("zoho")
@@ -54,29 +91,59 @@ class ZohoState:
         # (tenant, module, id) -> display name kept for GET /deleted.
         self.deleted_names: dict[tuple[str, str, str], str] = {}
         self.seed = 0
+        # The Zoho accounts of this reset: the samples plus the generated tenants, by tenant and organisation.
+        self.generated = GeneratedTenants()
+        self.tenants: dict[str, ZohoAppCredentials] = {}
+        self.by_organization: dict[str, ZohoAppCredentials] = {}
+        # (organization_id, "inventory" | "books") -> what arrived, for GET /__sandbox__/org_requests.
+        self.org_traffic: dict[tuple[str, str], OrgTraffic] = {}
         self.reset(0, None)
 
-    def reset(self, seed: int, scale: dict[str, int] | None) -> None:
+    def reset(self, seed: int, scale: dict[str, int] | None, generated: GeneratedTenants | None = None) -> None:
         counts = seed_data.resolve_scale(scale)
         self.seed = seed
-        self.registry.reset()
+        self.generated = generated or GeneratedTenants()
+        self.tenants = zoho_tenants(self.generated)
+        self.by_organization = {creds.organization_id: creds for creds in self.tenants.values()}
+        self.org_traffic.clear()
+        self.registry.reset(self.tenants)
         self.page_tokens.clear()
         self.minute_windows.clear()
         self.written_at.clear()
         self.deleted_names.clear()
-        self.crm = {t: seed_data.crm_tables(c, seed, counts) for t, c in ZOHO_TENANTS.items()}
-        self.finance = {t: seed_data.finance_tables(c, seed, counts) for t, c in ZOHO_TENANTS.items()}
+        self.crm = {t: seed_data.crm_tables(c, seed, counts) for t, c in self.tenants.items()}
+        self.finance = {t: seed_data.finance_tables(c, seed, counts) for t, c in self.tenants.items()}
         # Seeded deletions so that GET /deleted has something before any test deletes.
         for tenant, tables in self.crm.items():
             contacts = tables["Contacts"]
             if contacts.base_count > 9:
-                record_id = seed_data.CrmContext(ZOHO_TENANTS[tenant], seed, counts).record_id("Contacts", 9)
+                record_id = seed_data.CrmContext(self.tenants[tenant], seed, counts).record_id("Contacts", 9)
                 record = contacts.get(record_id)
                 if record is not None:
                     self.deleted_names[(tenant, "Contacts", record_id)] = record["Full_Name"]
                     contacts.delete(record_id, SEED_NOW - timedelta(days=1))
 
     # -- limits --------------------------------------------------------------------------------
+    def observe(self, request: Request) -> None:
+        """Count an Inventory/Books request against its organisation as it arrives (before any knob)."""
+        path = request.url.path
+        if not path.startswith(("/inventory/", "/books/")):
+            return
+        organization = organization_of(request)
+        if not organization:
+            return
+        product = "inventory" if path.startswith("/inventory/") else "books"
+        traffic = self.org_traffic.get((organization, product))
+        if traffic is None:
+            traffic = self.org_traffic[(organization, product)] = OrgTraffic()
+        traffic.add(time.monotonic(), time.time())
+
+    def org_requests(self) -> dict[str, Any]:
+        organizations: dict[str, dict[str, Any]] = {}
+        for (organization, product), traffic in sorted(self.org_traffic.items()):
+            organizations.setdefault(organization, {})[product] = traffic.as_dict()
+        return {"window_seconds": ORG_TRAFFIC_WINDOW_SECONDS, "organizations": organizations}
+
     def over_minute_limit(self, key: tuple[str, str], limit: int) -> bool:
         if limit <= 0:
             return False
@@ -130,7 +197,7 @@ class ZohoState:
         if not organization_id:
             # (U) exact code/text for a missing organization_id; the API rejects such calls.
             return finance_error(400, 6041, "organization_id is required. Pass organization_id as a query parameter.")
-        org = zoho_tenant_by_organization(organization_id)
+        org = self.by_organization.get(organization_id)
         if org is None or org.tenant != grant.tenant:
             # (R) text seen in real clients when the org does not belong to the token's user.
             return finance_error(

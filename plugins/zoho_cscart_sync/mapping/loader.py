@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sysconfig
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,21 @@ SHARED_VALUE_MAPS_FILE = "value_maps.yaml"
 _REPO_MAPPINGS_DIR = Path(__file__).resolve().parents[3] / "include" / "mappings"
 
 
+def installed_mappings_dir() -> Path:
+    """Where an installed wheel put the shipped mappings (``<prefix>/share/zoho_cscart_sync/mappings``)."""
+    return Path(sysconfig.get_path("data")) / "share" / "zoho_cscart_sync" / "mappings"
+
+
 def default_mappings_dir() -> Path:
-    """``$ZCS_MAPPINGS_DIR`` when set (deployments with another layout), else ``<repo>/include/mappings``."""
+    """``$ZCS_MAPPINGS_DIR`` when set (a deployment's own copy); else ``<repo>/include/mappings`` in a checkout;
+    else the mappings an installed wheel shipped (:func:`installed_mappings_dir`)."""
     configured = os.environ.get("ZCS_MAPPINGS_DIR")
-    return Path(configured) if configured else _REPO_MAPPINGS_DIR
+    if configured:
+        return Path(configured)
+    if _REPO_MAPPINGS_DIR.is_dir():
+        return _REPO_MAPPINGS_DIR
+    installed = installed_mappings_dir()
+    return installed if installed.is_dir() else _REPO_MAPPINGS_DIR
 
 
 def file_label(path: Path, mappings_dir: Path) -> str:

@@ -10,11 +10,12 @@
     python -m zoho_cscart_sync.cli counts --tenant acme_store --entity products [--history 24] [--json]
     python -m zoho_cscart_sync.cli status --tenant acme_store [--entity products] [--json]
     python -m zoho_cscart_sync.cli quarantine --tenant acme_store --entity products [--kind content] [--after CURSOR]
+    python -m zoho_cscart_sync.cli conflicts --tenant acme_store --entity customers [--limit 50] [--after CURSOR]
     python -m zoho_cscart_sync.cli retry --tenant acme_store --entity products [--direction D] [--ids 1 2] [--print]
     python -m zoho_cscart_sync.cli reset --tenant acme_store --entity products --yes
 
-The last four are the operator console's reads and actions (README "Operator CLI"); status and quarantine read the
-state store only, retry creates runs through Airflow's REST API (or prints the `airflow dags trigger` lines).
+The last five are the operator console's reads and actions (README "Operator CLI"); status, quarantine and conflicts
+read the state store only, retry creates runs through Airflow's REST API (or prints the `airflow dags trigger` lines).
 
 Nothing here prints a secret: token-status shows expiry, API domain and mint count only; reconnect writes
 the new refresh token into a 0600 file for ``airflow connections import --overwrite`` instead of printing it.
@@ -500,6 +501,44 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    """The lost conflicts (the change that lost to the master, latest per record), a page at a time by key."""
+    from zoho_cscart_sync.console.operations import OperationError, conflict_cursor, conflict_item, parse_cursor
+
+    scope = _scope(args)
+    try:
+        after = parse_cursor(args.after) if args.after else None
+    except OperationError as exc:
+        raise CliRefused(f"{_where(args.tenant, args.entity)}: {exc.detail}") from None
+    with _state_store(args) as store:
+        rows = store.lost_conflicts_page(scope.tenant, scope.entity, after=after, limit=args.limit + 1)
+        total = store.count_lost_conflicts(scope.tenant, scope.entity)
+    more = len(rows) > args.limit
+    rows = rows[: args.limit]
+    next_cursor = conflict_cursor(rows[-1]) if more else None
+    if args.json:
+        _print(
+            {
+                "tenant": scope.tenant,
+                "entity": scope.entity,
+                "total": total,
+                "items": [conflict_item(row) for row in rows],
+                "next": next_cursor,
+            }
+        )
+        return 0
+    _echo(f"{_where(scope.tenant, scope.entity)}: {total:,} records with a lost conflict (latest per record)")
+    for row in rows:
+        item = conflict_item(row)
+        _echo(
+            f"  lost {item['direction']} {item['source_id']}  master {item['master']} {item['target_id']}  "
+            f"times {item['occurrences']}  decided {item['decided_at']}  run {item['run_id']}"
+        )
+    if next_cursor:
+        _echo(f"next page: --after {shlex.quote(next_cursor)}")
+    return 0
+
+
 def _retry_picks(args: argparse.Namespace, scope: Any, store: Any) -> dict[str, list[str]]:
     """{direction: record ids} a retry asks runs for: the given ids (one side), else the open quarantine."""
     from zoho_cscart_sync.console.operations import OperationError, check_record_ids, retry_ids
@@ -733,6 +772,9 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--kind", choices=("content", "transient", "waiting"), help="one kind only")
     quarantine.add_argument("--limit", type=_page_limit, default=50, help="entries per page (default 50, max 500)")
     quarantine.add_argument("--after", metavar="CURSOR", help="the cursor the previous page printed")
+    conflicts = operator("conflicts", cmd_conflicts, "lost conflicts (the master won), a page at a time")
+    conflicts.add_argument("--limit", type=_page_limit, default=50, help="entries per page (default 50, max 500)")
+    conflicts.add_argument("--after", metavar="CURSOR", help="the cursor the previous page printed")
     retry = operator("retry", cmd_retry, "create runs for the quarantined (or given) record ids")
     retry.add_argument("--direction", help="the direction to retry (needed with --ids on a two-way entity)")
     retry.add_argument("--ids", nargs="+", metavar="ID", help="record ids of the direction's source (default: the "

@@ -167,3 +167,33 @@ def test_quarantine_and_no_email_lists_are_paged_by_key(console):
     assert "(2 with a placeholder address" in customers and f"no-email+1@{TENANT}.invalid" in customers
     assert client.get(PRODUCTS, params={"size": 100000}, headers=_as("viewer")).status_code == 400
     assert client.get(f"/t/{TENANT}/orders", headers=_as("viewer")).status_code == 404
+
+
+def test_lost_conflicts_are_listed_a_page_at_a_time_without_a_sync_button(console):
+    client, store, _ = console
+    for number in range(3):
+        store.record_lost_conflict(
+            TENANT, "customers", Z2C, f"z{number}", target_id=f"u{number}", master="cscart", run_id="run-c"
+        )
+    store.record_lost_conflict(TENANT, "customers", Z2C, "z0", target_id="u0", master="cscart", run_id="run-d")
+
+    first = client.get(f"/api{CUSTOMERS}/conflicts", headers=_as("viewer")).json()
+    assert first["total"] == 3
+    assert [(i["direction"], i["source_id"], i["target_id"], i["master"]) for i in first["items"]] == [
+        (Z2C, "z0", "u0", "cscart"),
+        (Z2C, "z1", "u1", "cscart"),
+    ]
+    assert (first["items"][0]["run_id"], first["items"][0]["occurrences"]) == ("run-d", 2)
+    second = client.get(f"/api{CUSTOMERS}/conflicts", params=first["next"], headers=_as("viewer")).json()
+    assert [i["source_id"] for i in second["items"]] == ["z2"] and second["next"] is None
+
+    html = client.get(CUSTOMERS, headers=_as("operator")).text
+    assert 'Lost conflicts <span class="muted">(3 records)' in html
+    assert re.findall(r'data-conflict="([^"]+)"', html) == [f"{Z2C}:z0", f"{Z2C}:z1"]
+    section = html[html.index('id="conflicts"') : html.index("</section>", html.index('id="conflicts"'))]
+    assert "data-action" not in section  # nothing to push: the master's version was written over the loser
+    next_link = re.search(r'href="/zoho-cscart(/t/[^"]+)" data-pager="conflicts-next"', html).group(1)
+    page_two = client.get(next_link.replace("&amp;", "&"), headers=_as("operator")).text
+    assert re.findall(r'data-conflict="([^"]+)"', page_two) == [f"{Z2C}:z2"]
+    assert "No lost conflicts." in client.get(PRODUCTS, headers=_as("viewer")).text
+    assert client.get(f"/api/t/{TENANT}/orders/conflicts", headers=_as("viewer")).status_code == 404

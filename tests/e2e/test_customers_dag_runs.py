@@ -205,6 +205,11 @@ def test_both_sides_changed_the_master_wins_and_the_conflict_is_reported(
     zoho.update("Contacts", contact, {"Last_Name": "Zoho-Side"})
     cscart_update_user(sandbox_clean, user_id, {"lastname": "CSCart-Side"})
 
+    # A dry run reports the conflict but stores nothing.
+    dry = dags.run(ACME, full_refresh=True, dry_run=True, direction="zoho_to_cscart")
+    assert directions_of(dry)["zoho_to_cscart"]["conflicts"] == 1
+    assert dags.store().count_lost_conflicts(ACME, "customers") == 0
+
     run = dags.run(ACME)
     assert run.state == "success"
     assert directions_of(run)["zoho_to_cscart"]["conflicts"] == 1
@@ -212,11 +217,18 @@ def test_both_sides_changed_the_master_wins_and_the_conflict_is_reported(
     email = cscart_customers(sandbox_clean)[user_id]["email"]
     assert [c["Last_Name"] for c in zoho.contacts_with_email(email)] == [winner]
 
+    # The losing change is stored for the console and the CLI: its direction and record, the master's record.
+    lost = ("cscart_to_zoho", user_id, contact) if master == "zoho" else ("zoho_to_cscart", contact, user_id)
+    [stored] = dags.store().lost_conflicts_page(ACME, "customers")
+    assert (stored.direction, stored.source_id, stored.target_id, stored.master) == (*lost, master)
+    assert (stored.run_id, stored.occurrences) == (run.run_id, 1)
+
     # Settled: the next run has nothing to write and no conflict left.
     again = directions_of(dags.run(ACME))
     assert again["zoho_to_cscart"]["conflicts"] == 0
     for direction in ("zoho_to_cscart", "cscart_to_zoho"):
         assert again[direction]["created"] == again[direction]["updated"] == 0, again[direction]
+    assert [(c.run_id, c.occurrences) for c in dags.store().lost_conflicts_page(ACME, "customers")] == [(run.run_id, 1)]
 
 
 def test_non_buyers_go_to_leads_when_the_tenant_says_so(tmp_path, sandbox_clean, monkeypatch, airflow_db):

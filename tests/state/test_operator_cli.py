@@ -159,6 +159,40 @@ def test_quarantine_pages_by_key_with_filters(env, capsys, no_network):
     assert code == 1 and "tenant acme_store, products: Bad cursor" in err
 
 
+# ----------------------------------------------------------------- conflicts
+
+
+def test_conflicts_pages_by_key(env, capsys, no_network):
+    store = env["store"]
+    for number in range(3):
+        store.record_lost_conflict(TENANT, "customers", Z2C, f"z{number}", target_id=f"u{number}", master="cscart",
+                                   run_id="run-c")  # fmt: skip
+    store.record_lost_conflict(TENANT, "customers", C2Z, "u9", target_id="z9", master="zoho", run_id="run-z")
+    args = ["conflicts", "--tenant", TENANT, "--entity", "customers", *env["opts"]]
+    code, out, err = run(capsys, *args, "--limit", "2", "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["total"] == 4
+    assert [(i["direction"], i["source_id"], i["target_id"], i["master"]) for i in first["items"]] == [
+        (C2Z, "u9", "z9", "zoho"),
+        (Z2C, "z0", "u0", "cscart"),
+    ]
+    assert first["items"][0]["run_id"] == "run-z" and first["items"][0]["occurrences"] == 1
+    assert first["next"] == f"{Z2C}:z0"
+    code, out, _ = run(capsys, *args, "--limit", "2", "--after", first["next"], "--json")
+    second = json.loads(out)
+    assert [i["source_id"] for i in second["items"]] == ["z1", "z2"] and second["next"] is None
+
+    code, out, _ = run(capsys, *args, "--limit", "1")
+    assert code == 0
+    assert "4 records with a lost conflict" in out and "lost cscart_to_zoho u9  master zoho z9" in out
+    assert f"next page: --after {C2Z}:u9" in out
+    code, out, _ = run(capsys, "conflicts", "--tenant", TENANT, "--entity", "products", *env["opts"])
+    assert code == 0 and "0 records with a lost conflict" in out
+    code, _, err = run(capsys, *args, "--after", "nocolon")
+    assert code == 1 and "tenant acme_store, customers: Bad cursor" in err
+
+
 # ----------------------------------------------------------------- reset
 
 

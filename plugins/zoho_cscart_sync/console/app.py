@@ -31,6 +31,7 @@ from zoho_cscart_sync.console.operations import (
     RETRY_LIMIT,
     OperationError,
     check_record_ids,
+    conflict_item,
     find_scope,
     quarantine_item,
     require_direction,
@@ -201,6 +202,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         qaid: str | None = None,
         nafter: int = 0,
         roff: int = 0,
+        cad: str | None = None,
+        caid: str | None = None,
         size: int | None = None,
         msg: str | None = None,
     ) -> HTMLResponse:
@@ -219,6 +222,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             quarantine_after=(qad, qaid) if qad and qaid is not None else None,
             no_email_after=max(0, nafter),
             runs_offset=max(0, roff),
+            conflicts_after=(cad, caid) if cad and caid is not None else None,
             token=lambda conn_id: _token(store, conn_id, token_key_for),
         )
         can_trigger = state().settings.access.can_trigger(caller, scope.dag_id)
@@ -260,6 +264,31 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         return JSONResponse(
             {
                 "items": [quarantine_item(r) for r in rows],
+                "next": {"after_direction": rows[-1].direction, "after_id": rows[-1].source_id} if more else None,
+            }
+        )
+
+    @app.get("/api/t/{tenant}/{entity}/conflicts")
+    def conflicts_json(
+        request: Request,
+        tenant: str,
+        entity: str,
+        after_direction: str | None = None,
+        after_id: str | None = None,
+        size: int | None = None,
+    ) -> JSONResponse:
+        caller = _sync_caller(request, caller_of)
+        scope = visible_scope(caller, tenant, entity)
+        page_size = _page_size(size, state().settings.page_size)
+        after = (after_direction, after_id) if after_direction and after_id is not None else None
+        store = state().get_store()
+        rows = store.lost_conflicts_page(scope.tenant, scope.entity, after=after, limit=page_size + 1)
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        return JSONResponse(
+            {
+                "total": store.count_lost_conflicts(scope.tenant, scope.entity),
+                "items": [conflict_item(r) for r in rows],
                 "next": {"after_direction": rows[-1].direction, "after_id": rows[-1].source_id} if more else None,
             }
         )
@@ -422,6 +451,10 @@ def _page_links(scope: Scope, page: Any, qdir: str | None, size: int) -> dict[st
         else None,
         "no_email_first": link(),
         "no_email_next": link(nafter=page.no_email_next) if page.no_email_next is not None else None,
+        "conflicts_first": link(),
+        "conflicts_next": link(cad=page.conflicts_next[0], caid=page.conflicts_next[1])
+        if page.conflicts_next
+        else None,
         "runs_newer": link(roff=max(0, page.runs_offset - 20)) if page.runs_offset > 0 else None,
         "runs_older": link(roff=runs_next) if runs_next is not None else None,
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 from zoho_cscart_sync.console.views import Scope
 from zoho_cscart_sync.state import RunLease, StateStore
+from zoho_cscart_sync.state.conflicts import LostConflict
 from zoho_cscart_sync.state.console_reads import QuarantineRow
 
 RETRY_LIMIT = 1000
@@ -121,6 +122,25 @@ def parse_cursor(cursor: str) -> tuple[str, str]:
     if not sep or not direction or not source_id:
         raise OperationError(400, f"Bad cursor {cursor!r}: expected direction:source_id")
     return direction, source_id
+
+
+def conflict_item(row: LostConflict) -> dict[str, Any]:
+    """One lost conflict as the console's JSON and the CLI's ``--json`` show it: the losing change (``direction``,
+    ``source_id``), the master's copy (``target_id``) and the run that decided it last."""
+    return {
+        "direction": row.direction,
+        "source_id": row.source_id,
+        "target_id": row.target_id,
+        "master": row.master,
+        "run_id": row.run_id,
+        "decided_at": row.decided_at.isoformat(),
+        "occurrences": row.occurrences,
+    }
+
+
+def conflict_cursor(row: LostConflict) -> str:
+    """The keyset cursor after a lost conflict: ``direction:source_id`` (read back by :func:`parse_cursor`)."""
+    return f"{row.direction}:{row.source_id}"
 
 
 def live_leases(store: StateStore, scope: Scope) -> list[RunLease]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from zoho_cscart_sync.state import StateStore
+from zoho_cscart_sync.state.conflicts import LostConflict
 from zoho_cscart_sync.state.console_reads import FlaggedLink, QuarantineRow, RunTotals, TokenSnapshot, WatermarkRow
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,9 @@ class EntityPage:
     runs_total: int
     runs_offset: int
     watermarks: list[WatermarkRow]
+    conflicts: list[LostConflict] = field(default_factory=list)
+    conflicts_total: int = 0
+    conflicts_next: tuple[str, str] | None = None
     token: TokenView | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -147,9 +151,11 @@ def entity_page(
     no_email_after: int = 0,
     runs_offset: int = 0,
     runs_page_size: int = 20,
+    conflicts_after: tuple[str, str] | None = None,
     token: Callable[[str], TokenView] | None = None,
 ) -> EntityPage:
-    """Read one page of every section of ``scope``: tiles, quarantine, no-e-mail, runs, watermarks, token."""
+    """Read one page of every section of ``scope``: tiles, quarantine, no-e-mail, runs, watermarks, lost conflicts,
+    token."""
     tiles, latest = tiles_of(store, scope)
     rows = store.quarantine_page(
         scope.tenant, scope.entity, direction=quarantine_direction, after=quarantine_after, limit=page_size + 1
@@ -163,6 +169,8 @@ def entity_page(
         no_email_next = flagged[page_size - 1].link_id if len(flagged) > page_size else None
         no_email = flagged[:page_size]
         no_email_count = store.count_flagged_links(scope.tenant, scope.entity, NO_EMAIL_FLAG)
+    lost = store.lost_conflicts_page(scope.tenant, scope.entity, after=conflicts_after, limit=page_size + 1)
+    conflicts_next = (lost[page_size - 1].direction, lost[page_size - 1].source_id) if len(lost) > page_size else None
     return EntityPage(
         scope=scope,
         tiles=tiles,
@@ -179,6 +187,9 @@ def entity_page(
         runs_total=store.count_runs(scope.tenant, scope.entity),
         runs_offset=runs_offset,
         watermarks=store.list_watermarks(scope.tenant, scope.entity),
+        conflicts=lost[:page_size],
+        conflicts_total=store.count_lost_conflicts(scope.tenant, scope.entity),
+        conflicts_next=conflicts_next,
         token=token(scope.zoho_conn_id) if token is not None else None,
     )
 

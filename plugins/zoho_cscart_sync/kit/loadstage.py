@@ -346,6 +346,7 @@ def _apply_conflict_policy(
                 continue
             extra["conflicts"] += 1
             where = f"{direction.source} {record.source_id} / {direction.target} {target_id}"
+            _record_lost_conflict(run, target_pass, record.source_id, target_id)
             if run.master == direction.source:
                 log.warning(
                     "%s: CONFLICT on %s: both changed since the last sync; %s is master, its version overwrites "
@@ -368,6 +369,29 @@ def _apply_conflict_policy(
                 record,
                 skip_reason=f"conflict: {direction.target} is master for {run.entity}; this change is not applied",
             )
+
+
+def _record_lost_conflict(run: EntityRun, target_pass: _TargetPass, source_id: str, target_id: str) -> None:
+    """Store the losing change (README "Lost conflicts"): the target's when the source is master, else the source's.
+
+    Not in dry runs. The fields that differed are not stored: the last synced version is kept as a hash only.
+    """
+    if run.ctx.dry_run:
+        return
+    direction = run.direction
+    if run.master == direction.source:
+        lost_direction, lost_id, winner_id = direction.opposite, target_id, source_id
+    else:
+        lost_direction, lost_id, winner_id = direction, source_id, target_id
+    run.store.record_lost_conflict(
+        run.tenant_id,
+        target_pass.namespace,
+        lost_direction.value,
+        lost_id,
+        target_id=winner_id,
+        master=run.master,
+        run_id=run.ctx.run_id,
+    )
 
 
 def _apply_deletions(run: EntityRun, target_pass: _TargetPass, ref: StagedRef) -> int:

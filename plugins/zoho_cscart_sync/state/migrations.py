@@ -242,6 +242,24 @@ def _v7_shared_rate_limits(connection: Connection) -> None:
     md.create_all(connection, checkfirst=False)
 
 
+def _v8_lost_conflicts(connection: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table(
+        "zcs_lost_conflicts",
+        md,
+        sa.Column("tenant", sa.String(100), primary_key=True),
+        sa.Column("entity", sa.String(50), primary_key=True),
+        sa.Column("direction", sa.String(30), primary_key=True),
+        sa.Column("source_id", sa.String(255), primary_key=True),
+        sa.Column("target_id", sa.String(255), nullable=False),
+        sa.Column("master", sa.String(30), nullable=False),
+        sa.Column("run_id", sa.String(250), nullable=False),
+        sa.Column("decided_at", UtcDateTime, nullable=False),
+        sa.Column("occurrences", sa.Integer, nullable=False),
+    )
+    md.create_all(connection, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "watermarks and token cache", _v1_watermarks_and_token_cache),
     Migration(
@@ -254,6 +272,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "link origin and per-run dashboard counts", _v5_link_origin_and_run_counts),
     Migration(6, "run leases: one run at a time per tenant, entity and direction", _v6_run_leases),
     Migration(7, "shared rate limits: request places and 429 pauses per API scope", _v7_shared_rate_limits),
+    Migration(8, "lost conflicts: the latest losing change per record", _v8_lost_conflicts),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

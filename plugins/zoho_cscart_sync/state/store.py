@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from zoho_cscart_sync.state import (
     backlogs,
+    conflicts,
     console_reads,
     leases,
     links,
@@ -865,6 +866,51 @@ class StateStore:
         cache_key = require_text(cache_key, "cache_key")
         with self._read() as connection:
             return console_reads.token_snapshot(connection, cache_key, self._clock() - window)
+
+    # ----------------------------------------------------------------- lost conflicts
+
+    def record_lost_conflict(
+        self,
+        tenant: str,
+        entity: str,
+        direction: str,
+        source_id: str,
+        *,
+        target_id: str,
+        master: str,
+        run_id: str,
+    ) -> None:
+        """Store the change that lost a conflict: ``direction`` / ``source_id`` name the losing side, ``target_id``
+        the master's copy. One row per record and direction: a later conflict replaces it (``occurrences`` += 1)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        require_direction(direction)
+        with self._write() as connection:
+            conflicts.record(
+                connection,
+                tenant,
+                entity,
+                direction,
+                require_text(source_id, "source_id"),
+                target_id=require_text(target_id, "target_id"),
+                master=require_text(master, "master"),
+                run_id=require_text(run_id, "run_id"),
+                now=self._clock(),
+            )
+
+    def lost_conflicts_page(
+        self, tenant: str, entity: str, *, after: tuple[str, str] | None = None, limit: int = 50
+    ) -> list[conflicts.LostConflict]:
+        """Lost conflicts, ``limit`` at a time in (direction, source id) order after the key ``after`` (keyset)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        _require_page_size(limit)
+        with self._read() as connection:
+            return conflicts.page(connection, tenant, entity, after=after, limit=limit)
+
+    def count_lost_conflicts(self, tenant: str, entity: str) -> int:
+        """How many records of the pair have a lost conflict stored."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._read() as connection:
+            return conflicts.count(connection, tenant, entity)
 
     # ----------------------------------------------------------------- reset synchronisation
 

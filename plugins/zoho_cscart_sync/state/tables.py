@@ -161,6 +161,23 @@ quarantine = sa.Table(
     sa.Column("first_run_id", sa.String(RUN_ID), nullable=True),
 )
 
+lost_conflicts = sa.Table(
+    "zcs_lost_conflicts",
+    metadata,
+    # v8: one row per record and losing direction, the latest conflict replacing the one before (bounded by the
+    # number of linked records). ``direction``/``source_id`` name the losing change: the direction it would have
+    # synced in and its record id in that direction's source; ``target_id`` is the master's copy of the record.
+    sa.Column("tenant", sa.String(TENANT), primary_key=True),
+    sa.Column("entity", sa.String(ENTITY), primary_key=True),
+    sa.Column("direction", sa.String(DIRECTION), primary_key=True),
+    sa.Column("source_id", sa.String(RECORD_ID), primary_key=True),
+    sa.Column("target_id", sa.String(RECORD_ID), nullable=False),
+    sa.Column("master", sa.String(DIRECTION), nullable=False),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
+    sa.Column("decided_at", UtcDateTime, nullable=False),
+    sa.Column("occurrences", sa.Integer, nullable=False),
+)
+
 run_stats = sa.Table(
     "zcs_run_stats",
     metadata,

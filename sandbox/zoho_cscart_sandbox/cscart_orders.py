@@ -294,7 +294,8 @@ class OrdersApi(CscartResource):
                 "need_shipment": True,
                 "shipment_ids": [],
                 "fields": [],
-                "secondary_currency": "USD",
+                # The create's optional `currency` (cscart_api.md 5.4) is the currency the customer chose.
+                "secondary_currency": str(body.get("currency") or "USD"),
                 "invoice_id": None,
                 "credit_memo_id": None,
             }

@@ -24,18 +24,16 @@ def cscart_update_product(sandbox: Any, product_id: str, changes: dict[str, Any]
     )
 
 
-def cscart_place_order(sandbox: Any, product_id: str, quantity: int, *, email: str, currency: str | None = None) -> str:
+def cscart_place_order(sandbox: Any, product_id: str, quantity: int, *, email: str) -> str:
     """A guest order of ``quantity`` of one product (its order id): CS-Cart takes it from stock without touching
-    the product's ``updated_timestamp``. ``currency``: the customer's currency (the order's ``secondary_currency``)."""
-    order: dict[str, Any] = {
+    the product's ``updated_timestamp``."""
+    order = {
         "user_id": 0,
         "user_data": {"email": email, "b_firstname": "Stock", "b_lastname": "Buyer"},
         "payment_id": 1,
         "shipping_id": 1,
         "products": {"1": {"product_id": product_id, "amount": quantity}},
     }
-    if currency:
-        order["currency"] = currency
     body = _http_json(f"{sandbox.cscart_url}/api/orders", headers=_cscart_headers(sandbox), method="POST", body=order)
     return str(body["order_id"])
 

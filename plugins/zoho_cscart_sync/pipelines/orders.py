@@ -31,10 +31,9 @@ contacts and sales orders are shared). ``order_status_map`` keeps Inventory's wo
 tax keeps the order waiting until the tenant maps it. CS-Cart's tax on the shipping charge (``applies.S``) is not
 sent: neither Inventory's nor Books' sales orders have a field for a tax on ``shipping_charge``.
 
-**Currency.** A Zoho sales order is in its customer's currency (Inventory's create has no ``currency_id``), and the
-contacts orders are billed to are in the organisation's; an order whose ``secondary_currency`` is another one is
-refused (field ``customer_id``, the reason names both currencies), never sent with its amounts read as the
-organisation's. The organisation's currency is read once per run (``GET /organizations``), when an order is mapped.
+**Currency.** CS-Cart keeps an order's amounts in the store's primary currency (``secondary_currency`` is the one the
+customer viewed prices in), and a Zoho sales order is in its customer's currency, the organisation's: amounts are
+sent as they are, so the organisation's currency must be the store's primary one (the README's deployment note).
 
 **Echo.** An order is mastered where it was placed: one that went CS-Cart -> Zoho is flagged
 ``order_from_cscart`` and never comes back as a new CS-Cart order (nor is a Zoho edit of it copied back), and one
@@ -66,7 +65,6 @@ from zoho_cscart_sync.kit.spec import (
     StreamSpec,
     TargetSpec,
 )
-from zoho_cscart_sync.mapping.errors import TransformError
 from zoho_cscart_sync.mapping.transforms.base import IdResolver
 from zoho_cscart_sync.pipelines.order_writers import BOOKS, FREE_LINE, INVENTORY, FinanceApi, InventoryContacts
 from zoho_cscart_sync.state.models import RecordLink
@@ -125,7 +123,6 @@ class OrdersQuirks(EntityQuirks):
         super().__init__(run)
         self._contacts: InventoryContacts | None = None
         self._users: dict[str, str] = {}
-        self._organisation_currency: str | None = None
 
     @property
     def settings(self) -> OrdersSettings:
@@ -149,9 +146,6 @@ class OrdersQuirks(EntityQuirks):
     def resolver_for(self, stream: StreamSpec, row: Mapping[str, Any]) -> IdResolver:
         def resolve(entity: str, source_id: str) -> str | None:
             if entity == CONTACTS_NAMESPACE:
-                refused = self._currency_refusal(row)
-                if refused:
-                    raise TransformError(refused)
                 return self._contact_of(row, source_id)
             if entity == "customers" and self.run.direction is Direction.ZOHO_TO_CSCART:
                 return self._cscart_user_of(row)
@@ -165,25 +159,6 @@ class OrdersQuirks(EntityQuirks):
     @property
     def _api(self) -> FinanceApi:
         return BOOKS if self.settings.sales_orders_in == "books" else INVENTORY
-
-    def _currency_refusal(self, row: Mapping[str, Any]) -> str | None:
-        """Why an order in a currency other than the organisation's cannot go (None: it can, or it names none)."""
-        currency = str(row.get("secondary_currency") or "").strip().upper()
-        if not currency:
-            return None
-        if self._organisation_currency is None:
-            wanted = str(self.run.zoho.config.organization_id or "")
-            organisations = [org for page in self._api.pages(self.run.zoho, "organizations", {}) for org in page]
-            mine = [org for org in organisations if str(org.get("organization_id")) == wanted] or organisations[:1]
-            self._organisation_currency = str(mine[0].get("currency_code") or "").upper() if mine else ""
-        organisation = self._organisation_currency
-        if not organisation or currency == organisation:
-            return None
-        return (
-            f"the order is in {currency}, the Zoho organisation's currency is {organisation}: a sales order is in "
-            f"its customer's currency ({organisation} here) and the order's amounts are not converted, so it is not "
-            "sent"
-        )
 
     def _contact_of(self, row: Mapping[str, Any], email: str) -> str | None:
         if self._contacts is None:

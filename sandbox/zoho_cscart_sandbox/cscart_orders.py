@@ -93,6 +93,9 @@ class OrdersApi(CscartResource):
         if params.get("email"):
             email = str(params["email"]).casefold()
             checks.append(lambda r: email in r["email"].casefold())
+        if params.get("parent_order_id") not in (None, ""):
+            parent_order = str(params["parent_order_id"])
+            checks.append(lambda r: r["parent_order_id"] == parent_order)
         if params.get("order_id"):
             wanted = set(str(params["order_id"]).split(","))
             checks.append(lambda r: r["order_id"] in wanted)

@@ -498,8 +498,17 @@ class CscartContext:
                 "shipped_amount": 0,
                 "shipment_amount": str(amount),
             }
-        subtotal = round(sum(line["subtotal"] for line in lines.values()), 2)
         shipping_cost = 5.0
+        if is_parent == "Y":
+            # A parent order holds every line of its cart: its vendor orders' lines (and their shipping).
+            children = [self.build_order(child) for child in (9, 10)]
+            lines = {
+                key: {**line, "order_id": str(order_id)}
+                for child in children
+                for key, line in child["products"].items()
+            }
+            shipping_cost = 5.0 * len(children)
+        subtotal = round(sum(line["subtotal"] for line in lines.values()), 2)
         money = self.order_money(index, lines, subtotal, shipping_cost)
         profile = (
             dict(user["_profile"])

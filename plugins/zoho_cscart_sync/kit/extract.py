@@ -142,19 +142,22 @@ def _extract(
         }
         sources = {stream.name: run.source(stream) for stream in reader.streams}
 
+        def records(stream: StreamSpec, pages: Iterator[list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+            return reader.keep(stream, run.quirks.source_pages(stream, pages))
+
         def by_ids(ids: list[str]) -> None:
             remaining = [i for i in ids if not reader.is_staged(i)]
             for stream in reader.streams:
                 if not remaining:
                     return
-                writers[stream.name].write_many(reader.keep(stream, sources[stream.name].by_ids(remaining)))
+                writers[stream.name].write_many(records(stream, sources[stream.name].by_ids(remaining)))
                 remaining = [i for i in remaining if not reader.staged.has(stream.name, i)]
 
         if by_id:
             by_ids(list(window.record_ids))
         elif not empty_window:
             for stream in reader.streams:
-                writers[stream.name].write_many(reader.keep(stream, sources[stream.name].pages(window)))
+                writers[stream.name].write_many(records(stream, sources[stream.name].pages(window)))
             if window.since is None:
                 # Every stream, even one that read nothing: a stream left out would be carried, not counted.
                 read_in_full = {stream.name: reader.staged.counts[stream.name] for stream in reader.streams}
@@ -171,7 +174,7 @@ def _extract(
                 progress = True
                 asked[stream.name].update(needed)
                 before = reader.staged.counts[stream.name]
-                writers[stream.name].write_many(reader.keep(stream, sources[stream.name].by_ids(needed)))
+                writers[stream.name].write_many(records(stream, sources[stream.name].by_ids(needed)))
                 fetched_prerequisites += reader.staged.counts[stream.name] - before
             if not progress:
                 break

@@ -20,6 +20,9 @@ from zoho_cscart_sync.kit.context import EntityRun
 from zoho_cscart_sync.kit.extract import reference_id
 from zoho_cscart_sync.kit.hierarchy import CYCLE, account_depths
 from zoho_cscart_sync.kit.spec import StreamSpec, TargetSpec
+from zoho_cscart_sync.mapping.engine import CompiledMapping
+from zoho_cscart_sync.mapping.engine import MappedRecord as MappingResult
+from zoho_cscart_sync.mapping.transforms.base import IdResolver
 from zoho_cscart_sync.state.models import QuarantineEntry
 from zoho_cscart_sync.state.natural_keys import normalise_natural_key
 from zoho_cscart_sync.sync.hashing import content_hash
@@ -146,7 +149,7 @@ def _map_chunk(
                 continue
             route = quirks.route(stream, target, row, link)
             mapping = run.mapping(run.direction, quirks.mapping_variant(stream, target, route))
-            mapped = mapping.apply(row, tenant=run.tenant_id, resolve_id=quirks.resolver_for(stream, row))
+            mapped = _apply(run, mapping, row, quirks.resolver_for(stream, row))
             if not mapped.ok:
                 if mapped.error_kind == "waiting":
                     waiting[namespace] += 1  # a related record is not synchronised yet: tried again every run
@@ -195,6 +198,21 @@ def _map_chunk(
                 "requires": requires,
                 "depth": depths.get(stream.name, {}).get(source_id, 0),
             }
+
+
+def _apply(run: EntityRun, mapping: CompiledMapping, row: Mapping[str, Any], resolve: IdResolver) -> MappingResult:
+    """Map ``row``; when the entity resolves some links by writing (``EntityQuirks.creates_on_resolve``), only
+    after a probe with those links stubbed maps cleanly (no contact is created for an order that waits)."""
+    creating = run.quirks.creates_on_resolve
+    if creating:
+
+        def probe(entity: str, source_id: str) -> str | None:
+            return f"(probe: {entity} {source_id})" if entity in creating else resolve(entity, source_id)
+
+        probed = mapping.apply(row, tenant=run.tenant_id, resolve_id=probe)
+        if not probed.ok:
+            return probed
+    return mapping.apply(row, tenant=run.tenant_id, resolve_id=resolve)
 
 
 def _quarantine_map_failure(run: EntityRun, namespace: str, source_id: str, source_hash: str, mapped: Any) -> None:

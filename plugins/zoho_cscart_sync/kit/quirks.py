@@ -7,7 +7,7 @@ Leads for non-buyers, skip rules, how a written CS-Cart user or CRM contact read
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,6 +38,12 @@ class EntityQuirks:
         return True
 
     # -- extract ---------------------------------------------------------------------------------------
+    def source_pages(self, stream: StreamSpec, pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        """The pages a stream's source returned, as the entity's records (orders: a Multi-Vendor cart's vendor
+        orders become its parent order, or a parent fetched by id becomes its vendor orders). Applied to window
+        reads and by-id reads alike; the extract stages each id once."""
+        return pages
+
     def extract_extras(self) -> dict[str, StagedRef | None]:
         """Extra staged inputs the map stage needs besides the streams (e.g. who ever ordered)."""
         return {}
@@ -70,6 +76,11 @@ class EntityQuirks:
     def resolver_for(self, stream: StreamSpec, row: Mapping[str, Any]) -> IdResolver:
         """The ``id_link`` resolver for one source row (orders: the row's names create its billing contact)."""
         return self.resolve_id
+
+    creates_on_resolve: frozenset[str] = frozenset()
+    """``id_link`` entities whose resolver may *write* (find or create the order's billing contact). A record
+    using one is first mapped with those entities answered by a placeholder, and resolved for real only when
+    that probe maps cleanly: a record that waits or fails for another field creates nothing remote."""
 
     def mapping_variant(self, stream: StreamSpec, target: TargetSpec, route: str | None) -> str:
         """The mapping variant a record of ``stream`` is mapped with for ``target`` / ``route``."""

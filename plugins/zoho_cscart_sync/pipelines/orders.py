@@ -3,23 +3,33 @@
 Everything generic (staging, map-or-quarantine, waiting for related records, report, watermarks) is the sync
 kit's. What orders declares:
 
-* **CS-Cart -> Zoho**: orders changed in the window (CS-Cart's ``updated_at_from`` / ``updated_at_to``, so an idle
-  run costs one call), read with their lines (``get_orders_data=1``), optionally only some statuses
-  (``export_statuses``). CS-Cart lists never show Multi-Vendor parent orders: a whole-store tenant sends each
-  vendor's child order, a vendor tenant only its own company's (its key sees nothing else). Each becomes an
-  Inventory sales order with reference ``CSC-<order id>``, looked up by that reference before any create, so a
-  create whose answer was lost never becomes two. The customer is the Inventory contact of the order's e-mail
-  (found or created; guests too); each line's item comes from the products ID map, and an order with a product
-  not in Zoho yet *waits* (quarantine kind ``waiting``, "products record N has no counterpart yet") and is tried
-  again every run until the products sync links it. The CS-Cart status goes through ``order_status_map``
-  (``draft`` / ``confirmed`` / ``void``: all Inventory lets an API client set; the plan task refuses a tenant
-  whose map names anything else, from the sales-order field catalogue) and every later CS-Cart status change
-  moves the Zoho order, or is refused with the reason when Inventory cannot (out of void, back to draft).
+* **CS-Cart -> Zoho**: orders changed in the window (CS-Cart's ``updated_at_from`` / ``updated_at_to``, so an idle run
+  costs one call), read with their lines (``get_orders_data=1``), optionally only some statuses (``export_statuses``).
+  CS-Cart lists never show Multi-Vendor parent orders: a whole-store tenant sends each vendor's child order (or the
+  cart's parent, ``multivendor_carts``), a vendor tenant only its own company's (its key sees nothing else). Each
+  becomes an Inventory sales order with reference ``CSC-<order id>``, looked up by that reference before any create,
+  so a create whose answer was lost never becomes two. The customer is the Inventory contact of the order's e-mail
+  (found or created, guests too; only for an order that maps cleanly, ``creates_on_resolve``: one that waits creates
+  no contact); each line's item comes from the products ID map, and an order with a product not in Zoho yet *waits*
+  (quarantine kind ``waiting``, "products record N has no counterpart yet") and is tried again every run until the
+  products sync links it. The CS-Cart status goes through ``order_status_map`` (``draft`` / ``confirmed`` / ``void``:
+  all Inventory lets an API client set; the plan task refuses a tenant whose map names anything else, from the
+  sales-order field catalogue) and every later CS-Cart status change moves the Zoho order, or is refused with the
+  reason when Inventory cannot (out of void, back to draft).
 * **Zoho -> CS-Cart**: sales orders modified in the window, read whole (the list has no lines), created in
   CS-Cart when their status is one of ``import_statuses`` (default confirmed, fulfilled, closed), with the
   products of the products ID map, the CS-Cart customer with the contact's e-mail (else a guest order with
   that e-mail), payment and shipping from the tenant's maps, and the status from ``zoho_order_status_map``
   (status-only PUT, no e-mail unless ``notify_*``). Afterwards only the status follows Zoho.
+
+**Multi-Vendor carts** (``multivendor_carts``). A cart with products of several vendors is one hidden parent order
+(status ``T``, no vendor) plus one order per vendor. ``vendor_orders`` (the default) sends each vendor order; a
+parent fetched by id (``record_ids``) stands for its vendor orders. ``parent_order`` (whole-store tenants only)
+sends the cart once instead: every vendor order read stands for its parent (one GET of the parent and one list of
+its vendor orders per cart and run), with all the cart's lines, and a status derived from its vendor orders'
+statuses through ``order_status_map``: confirmed if any is confirmed, void if all are void, else draft (the
+letter sent is the first vendor order's that gives that status). Choose before the first sync: switching later
+sends the same purchases again under the other ids.
 
 **Zoho Books** (``sales_orders_in: books``): the CS-Cart -> Zoho target is Books' sales orders instead, the same
 writer over Books' API (``order_writers.BOOKS``), the contacts found or created through Books (one organisation:
@@ -48,11 +58,12 @@ an order imported from Zoho does not count twice.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from zoho_cscart_sync.directions import Direction
 from zoho_cscart_sync.kit.quirks import EntityQuirks
@@ -78,8 +89,13 @@ FROM_CSCART = "order_from_cscart"
 FROM_ZOHO = "order_from_zoho"
 CSCART_REFERENCE = re.compile(r"^CSC-\d+$")
 CSCART_STATUSES = ("O", "P", "C", "F", "D", "B", "I", "Y")
+log = logging.getLogger(__name__)
+
 ORDER_STATUSES = "order_statuses"
 """The run option limiting a run to some statuses (``zoho_cscart_sync.params.RUN_OPTIONS``)."""
+CART_STATUS_RANK = {"void": 0, "draft": 1, "confirmed": 2}
+"""A parent order's Zoho status from its vendor orders': the highest rank among them (any confirmed: confirmed;
+all void: void; else draft)."""
 
 
 class OrdersSettings(EntitySettings):
@@ -98,6 +114,9 @@ class OrdersSettings(EntitySettings):
     """CS-Cart -> Zoho target: Zoho Inventory sales orders, or Zoho Books sales orders (the same organisation:
     contacts are shared; Books' ``open`` is Inventory's ``confirmed``, so ``order_status_map`` keeps Inventory's
     words). Zoho -> CS-Cart reads the organisation's sales orders through Inventory either way."""
+    multivendor_carts: Literal["vendor_orders", "parent_order"] = "vendor_orders"
+    """CS-Cart -> Zoho, a Multi-Vendor cart split into vendor orders: send each ``vendor_orders`` (default), or
+    the cart's ``parent_order`` once (whole-store tenants; see the module docstring)."""
     notify_user: bool = False
     notify_department: bool = False
     notify_vendor: bool = False
@@ -111,6 +130,16 @@ class OrdersSettings(EntitySettings):
             raise ValueError(f"CS-Cart order statuses are single capital letters ({', '.join(CSCART_STATUSES)}...)")
         return value
 
+    @model_validator(mode="after")
+    def _parent_orders_need_the_whole_store(self, info: ValidationInfo) -> OrdersSettings:
+        tenant = (info.context or {}).get("tenant")
+        if self.multivendor_carts == "parent_order" and getattr(tenant, "company_id", None) is not None:
+            raise ValueError(
+                "multivendor_carts: parent_order needs a whole-store tenant; a vendor tenant (company_id "
+                f"{tenant.company_id}) sends its own vendor orders only"  # type: ignore[union-attr]
+            )
+        return self
+
 
 def _link_flags(link: RecordLink | None) -> frozenset[str]:
     return frozenset(link.flags) if link is not None else frozenset()
@@ -119,10 +148,73 @@ def _link_flags(link: RecordLink | None) -> frozenset[str]:
 class OrdersQuirks(EntityQuirks):
     """What orders needs beyond its declaration (see the module docstring)."""
 
+    creates_on_resolve = frozenset({CONTACTS_NAMESPACE})
+
     def __init__(self, run: Any) -> None:
         super().__init__(run)
         self._contacts: InventoryContacts | None = None
         self._users: dict[str, str] = {}
+        self._carts_read: set[str] = set()
+
+    def source_pages(self, stream: StreamSpec, pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        if stream.system != "cscart":
+            return pages
+        return self._carts(stream, pages)
+
+    def _carts(self, stream: StreamSpec, pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        """Vendor orders and parent orders as ``multivendor_carts`` says (a cart read once per run)."""
+        whole_carts = self.settings.multivendor_carts == "parent_order"
+        for page in pages:
+            rows: list[dict[str, Any]] = []
+            for row in page:
+                is_parent = str(row.get("is_parent_order") or "N") == "Y"
+                parent_id = str(row.get("order_id") if is_parent else row.get("parent_order_id") or "0")
+                if not is_parent and (parent_id == "0" or not whole_carts):
+                    rows.append(row)
+                    continue
+                if parent_id in self._carts_read:
+                    continue
+                self._carts_read.add(parent_id)
+                vendor_orders = self._vendor_orders(stream, parent_id)
+                if not whole_carts:
+                    rows.extend(vendor_orders)  # a parent asked for by id: its vendor orders go
+                    continue
+                parent = row if is_parent else self.run.cscart.get(stream.resource, parent_id)
+                if parent is None:
+                    log.warning("%s: parent order %s of order %s not found", self.run.label, parent_id, row["order_id"])
+                    continue
+                rows.append(self._whole_cart(parent, vendor_orders))
+            if rows:
+                yield rows
+
+    def _vendor_orders(self, stream: StreamSpec, parent_id: str) -> list[dict[str, Any]]:
+        params = {**stream.read_params, "parent_order_id": parent_id}
+        return [
+            row for page in self.run.cscart.pages(stream.resource, params=params, items_per_page=100) for row in page
+        ]
+
+    def _whole_cart(self, parent: Mapping[str, Any], vendor_orders: list[dict[str, Any]]) -> dict[str, Any]:
+        """The parent order as sent: its status from its vendor orders' (see ``CART_STATUS_RANK``)."""
+        statuses = [str(row.get("status")) for row in sorted(vendor_orders, key=lambda r: int(r["order_id"]))]
+        table = self.run.mapping(Direction.CSCART_TO_ZOHO, "inventory_salesorders").value_maps[
+            "cscart_order_status_to_zoho"
+        ]
+        best: tuple[int, str] | None = None
+        for letter in statuses:
+            known, zoho_status = table.lookup(letter)
+            if not known:
+                best = (99, letter)  # an unmapped letter: the mapping names it and the cart is refused
+                break
+            rank = CART_STATUS_RANK.get(str(zoho_status), -1)
+            if best is None or rank > best[0]:
+                best = (rank, letter)
+        stamps = [int(row.get("updated_at") or 0) for row in vendor_orders] + [int(parent.get("updated_at") or 0)]
+        return {
+            **parent,
+            "status": best[1] if best else str(parent.get("status")),
+            "vendor_order_statuses": {str(row["order_id"]): str(row.get("status")) for row in vendor_orders},
+            "updated_at": str(max(stamps)),
+        }
 
     @property
     def settings(self) -> OrdersSettings:
@@ -188,9 +280,6 @@ class OrdersQuirks(EntityQuirks):
             self._contacts = InventoryContacts(
                 self.run.zoho, linked, remember, dry_run=self.run.ctx.dry_run, api=self._api
             )
-        if not self._lines_linked(row):
-            # The order waits for its products anyway: no contact is created for an order that cannot go yet.
-            return "(its contact is found or created when the order can be sent)"
         first = str(row.get("b_firstname") or row.get("firstname") or "").strip()
         last = str(row.get("b_lastname") or row.get("lastname") or "").strip()
         return self._contacts.contact_for(email, f"{first} {last}".strip())
@@ -198,18 +287,6 @@ class OrdersQuirks(EntityQuirks):
     @property
     def _free_lines(self) -> bool:
         return self.run.direction is Direction.CSCART_TO_ZOHO and self.settings.missing_products == "description_line"
-
-    def _lines_linked(self, row: Mapping[str, Any]) -> bool:
-        """Every product of the order has a Zoho item, or need not have one (one ID-map query)."""
-        if self._free_lines:
-            return True
-        products = row.get("products") or {}
-        lines = products.values() if isinstance(products, Mapping) else products
-        ids = sorted({str(line.get("product_id")) for line in lines if isinstance(line, Mapping)})
-        if not ids:
-            return True
-        links = self.run.store.get_links(self.run.tenant_id, "products", cscart_ids=ids)
-        return all(i in links and links[i].zoho_id and links[i].deleted_at is None for i in ids)
 
     def _cscart_user_of(self, row: Mapping[str, Any]) -> str:
         """The CS-Cart customer with the sales order's e-mail, else ``"0"`` (a guest order with that e-mail)."""
@@ -237,6 +314,14 @@ class OrdersQuirks(EntityQuirks):
         if self.run.direction is Direction.CSCART_TO_ZOHO:
             if FROM_ZOHO in flags:
                 return f"imported from Zoho sales order {link.zoho_id if link else '?'}; Zoho is its master"
+            parent_id = str(row.get("parent_order_id") or "0")
+            if link is None and parent_id != "0":
+                # A sales order imported with several vendors' products became a parent order (the link) plus
+                # these vendor orders: they are that sales order, not new ones.
+                cart = self.run.store.get_link(self.run.tenant_id, ENTITY, cscart_id=parent_id)
+                if FROM_ZOHO in _link_flags(cart):
+                    zoho_id = cart.zoho_id if cart else "?"
+                    return f"vendor order of CS-Cart order {parent_id}, imported from Zoho sales order {zoho_id}"
             wanted = self.settings.export_statuses
             if link is None and wanted is not None and str(row.get("status")) not in wanted:
                 return f"status {row.get('status')!r} is not in entities.orders.settings.export_statuses"

@@ -55,6 +55,11 @@ def test_cscart_order_traps_end_as_documented(synced, sandbox_clean):
     contact = reader.get(f"contacts/{guest['customer_id']}")["contact"]
     emails = {p["email"].casefold() for p in contact["contact_persons"]}
     assert seeded["13"]["email"].casefold() in emails
+    # The contact was created with the order's billing and shipping addresses, which Zoho gives its sales orders.
+    for kind, prefix in (("billing_address", "b_"), ("shipping_address", "s_")):
+        expected = {key: seeded["13"][prefix + part] for key, part in (("address", "address"), ("city", "city"))}
+        assert expected["address"] and {key: guest[kind][key] for key in expected} == expected, (kind, guest[kind])
+        assert contact[kind]["zip"] == seeded["13"][prefix + "zipcode"]
 
     # Discounts (14): the order-level discount travels as an amount; each line's rate is the unit price paid.
     discounted = sales_order("14")

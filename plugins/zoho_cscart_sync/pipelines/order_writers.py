@@ -220,7 +220,12 @@ class InventoryContacts:
     """The app the contacts are looked up and created through; Inventory and Books share an organisation's
     contacts, so the ID map holds for both."""
 
-    def contact_for(self, email: str, name: str) -> str | None:
+    def contact_for(
+        self, email: str, name: str, addresses: Mapping[str, Mapping[str, str]] | None = None
+    ) -> str | None:
+        """The contact of ``email``; a new one is created with ``addresses`` (``billing_address`` /
+        ``shipping_address``: the first order's), which Zoho gives the contact's sales orders by default. An
+        existing contact is the customer's own record: its addresses are left as they are."""
         key = email.strip().casefold()
         if not key:
             return None
@@ -230,7 +235,7 @@ class InventoryContacts:
         if contact_id is None:
             if self.dry_run:
                 return f"(new contact for {key})"
-            contact_id = self._create(key, name.strip() or key)
+            contact_id = self._create(key, name.strip() or key, addresses or {})
         if not self.dry_run:
             self.remember(key, contact_id)
         self.found[key] = contact_id
@@ -246,13 +251,14 @@ class InventoryContacts:
         # Several contacts with one e-mail: the oldest (first listed) is used, the same one every run.
         return matches[0] if matches else None
 
-    def _create(self, email: str, name: str) -> str:
+    def _create(self, email: str, name: str, addresses: Mapping[str, Mapping[str, str]]) -> str:
         first, _, last = name.partition(" ")
         body: dict[str, Any] = {
             "contact_type": "customer",
             "contact_persons": [
                 {"first_name": first, "last_name": last or first, "email": email, "is_primary_contact": True}
             ],
+            **{kind: dict(address) for kind, address in addresses.items() if any(address.values())},
         }
         for contact_name in (name, f"{name} ({email})"):
             try:

@@ -141,6 +141,30 @@ class OrdersSettings(EntitySettings):
         return self
 
 
+ADDRESS_FIELDS = {
+    "attention": ("firstname", "lastname"),
+    "address": ("address",),
+    "street2": ("address_2",),
+    "city": ("city",),
+    "state": ("state",),
+    "zip": ("zipcode",),
+    "country": ("country",),
+    "phone": ("phone",),
+}
+"""Zoho contact address field -> CS-Cart order profile fields (after the ``b_`` / ``s_`` prefix)."""
+
+
+def _addresses(row: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The order's billing (``b_*``) and shipping (``s_*``) addresses in Zoho's contact-address shape."""
+    return {
+        kind: {
+            field: " ".join(str(row.get(prefix + part) or "").strip() for part in parts).strip()
+            for field, parts in ADDRESS_FIELDS.items()
+        }
+        for kind, prefix in (("billing_address", "b_"), ("shipping_address", "s_"))
+    }
+
+
 def _link_flags(link: RecordLink | None) -> frozenset[str]:
     return frozenset(link.flags) if link is not None else frozenset()
 
@@ -282,7 +306,7 @@ class OrdersQuirks(EntityQuirks):
             )
         first = str(row.get("b_firstname") or row.get("firstname") or "").strip()
         last = str(row.get("b_lastname") or row.get("lastname") or "").strip()
-        return self._contacts.contact_for(email, f"{first} {last}".strip())
+        return self._contacts.contact_for(email, f"{first} {last}".strip(), _addresses(row))
 
     @property
     def _free_lines(self) -> bool:

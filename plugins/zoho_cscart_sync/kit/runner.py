@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from zoho_cscart_sync.kit import extract as extract_stage
-from zoho_cscart_sync.kit import loadstage, mapstage
+from zoho_cscart_sync.kit import loadstage, mapstage, unlinked
 from zoho_cscart_sync.kit.context import EntityRun
 from zoho_cscart_sync.kit.spec import EntitySpec
 from zoho_cscart_sync.pipeline import RunContext, StageResult
@@ -45,12 +45,16 @@ class SpecPipeline:
     def map(self, ctx: RunContext, extracted: StageResult) -> StageResult:
         run = self.run_for(ctx)
         result = mapstage.map_records(run, extracted)
+        # The staged Zoho records and the streams read in full, for the load's "Not in CS-Cart" list (kit/unlinked.py).
+        result["streams"] = extracted.get("streams") or {}
+        result["read_in_full"] = (extracted.get("source_totals") or {}).get("read_in_full")
         result["api_calls"] = _merge_calls(extracted.get("api_calls"), run.api_calls())
         return result
 
     def load(self, ctx: RunContext, mapped: StageResult) -> StageResult:
         run = self.run_for(ctx)
         report, extra = loadstage.load(run, mapped)
+        unlinked.note_unlinked(run, mapped)
         direction = run.direction.value
         targets = run.targets()
         counts = report.counts(run.entity, direction)

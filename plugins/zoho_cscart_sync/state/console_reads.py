@@ -3,11 +3,13 @@
 Every list is read a page at a time with keyset pagination along an index the tables already have, so a page
 costs the same on page 1 and on page 5,000 and whatever the tenant's size:
 
-* quarantine: the primary key ``(tenant, entity, direction, source_id)``, open entries only;
+* quarantine: the primary key ``(tenant, entity, direction, source_id)``, open entries only; newest last seen
+  first along ``ix_zcs_quarantine_open_recent`` (v9, a partial index of the open entries);
 * flagged links (the no-e-mail placeholders): the links' primary key ``id``, with the flag filter;
 * run statistics: ``ix_zcs_run_stats_recent (tenant, entity, recorded_at)``, newest first.
 
-Counts are single aggregate queries (no rows are listed to count them).
+Counts are single aggregate queries (no rows are listed to count them); the open quarantine per (direction, kind)
+reads the partial index ``ix_zcs_quarantine_open_kinds`` (v9) alone.
 """
 
 from __future__ import annotations
@@ -140,6 +142,54 @@ def quarantine_page(
         )
         .where(*clauses)
         .order_by(quarantine.c.direction, quarantine.c.source_id)
+        .limit(limit)
+    )
+    return [QuarantineRow(**row._asdict()) for row in rows]
+
+
+def quarantine_recent_page(
+    connection: Connection,
+    tenant: str,
+    entity: str,
+    *,
+    direction: str | None,
+    before: tuple[datetime, str, str] | None,
+    limit: int,
+    kind: str | None = None,
+) -> list[QuarantineRow]:
+    """Open entries newest last seen first (ties by direction, source id, descending), the ``limit`` after the key
+    ``before`` (last seen, direction, source id): a range scan of ``ix_zcs_quarantine_open_recent`` (schema v9)."""
+    clauses = _open_quarantine(tenant, entity, direction, kind)
+    if before is not None:
+        seen, before_direction, before_id = before
+        clauses.append(quarantine.c.last_seen <= seen)  # bounds the index range; the OR below picks the exact key
+        clauses.append(
+            sa.or_(
+                quarantine.c.last_seen < seen,
+                sa.and_(
+                    quarantine.c.last_seen == seen,
+                    sa.or_(
+                        quarantine.c.direction < before_direction,
+                        sa.and_(quarantine.c.direction == before_direction, quarantine.c.source_id < before_id),
+                    ),
+                ),
+            )
+        )
+    rows = connection.execute(
+        sa.select(
+            quarantine.c.direction,
+            quarantine.c.source_id,
+            quarantine.c.kind,
+            quarantine.c.reason,
+            quarantine.c.field,
+            quarantine.c.stage,
+            quarantine.c.attempts,
+            quarantine.c.first_seen,
+            quarantine.c.last_seen,
+            quarantine.c.run_id,
+        )
+        .where(*clauses)
+        .order_by(quarantine.c.last_seen.desc(), quarantine.c.direction.desc(), quarantine.c.source_id.desc())
         .limit(limit)
     )
     return [QuarantineRow(**row._asdict()) for row in rows]

@@ -260,6 +260,44 @@ def _v8_lost_conflicts(connection: Connection) -> None:
     md.create_all(connection, checkfirst=False)
 
 
+def _v9_unlinked_and_quarantine_indexes(connection: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table(
+        "zcs_unlinked",
+        md,
+        sa.Column("tenant", sa.String(100), primary_key=True),
+        sa.Column("entity", sa.String(50), primary_key=True),
+        sa.Column("zoho_id", sa.String(255), primary_key=True),
+        sa.Column("stream", sa.String(50), nullable=False),
+        sa.Column("label", sa.String(255), nullable=True),
+        sa.Column("reason", sa.Text, nullable=True),
+        sa.Column("first_seen", UtcDateTime, nullable=False),
+        sa.Column("last_seen", UtcDateTime, nullable=False),
+        sa.Column("run_id", sa.String(250), nullable=False),
+    )
+    md.create_all(connection, checkfirst=False)
+    # Partial indexes over the open quarantine entries (both back-ends support ``WHERE`` on an index): the per
+    # (direction, kind) tally reads the first alone; "newest last seen first" pages are range scans of the second.
+    quarantine = sa.Table(
+        "zcs_quarantine",
+        sa.MetaData(),
+        sa.Column("tenant", sa.String(100)),
+        sa.Column("entity", sa.String(50)),
+        sa.Column("direction", sa.String(30)),
+        sa.Column("source_id", sa.String(255)),
+        sa.Column("kind", sa.String(20)),
+        sa.Column("last_seen", UtcDateTime),
+        sa.Column("resolved_at", UtcDateTime),
+    )
+    open_only = sa.text("resolved_at IS NULL")
+    c = quarantine.c
+    for name, columns in (
+        ("ix_zcs_quarantine_open_kinds", (c.tenant, c.entity, c.direction, c.kind, c.resolved_at)),
+        ("ix_zcs_quarantine_open_recent", (c.tenant, c.entity, c.last_seen, c.direction, c.source_id)),
+    ):
+        sa.Index(name, *columns, sqlite_where=open_only, postgresql_where=open_only).create(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "watermarks and token cache", _v1_watermarks_and_token_cache),
     Migration(
@@ -273,6 +311,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "run leases: one run at a time per tenant, entity and direction", _v6_run_leases),
     Migration(7, "shared rate limits: request places and 429 pauses per API scope", _v7_shared_rate_limits),
     Migration(8, "lost conflicts: the latest losing change per record", _v8_lost_conflicts),
+    Migration(
+        9,
+        "Zoho records not in CS-Cart (console import list); open quarantine indexes by kind and last seen",
+        _v9_unlinked_and_quarantine_indexes,
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

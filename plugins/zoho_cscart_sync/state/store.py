@@ -35,6 +35,7 @@ from zoho_cscart_sync.state import (
 )
 from zoho_cscart_sync.state import counts as run_counts
 from zoho_cscart_sync.state import quarantine as quarantine_records
+from zoho_cscart_sync.state import unlinked as unlinked_records
 from zoho_cscart_sync.state.engine import (
     create_state_engine,
     display_url,
@@ -801,6 +802,31 @@ class StateStore:
                 connection, tenant, entity, direction=direction, after=after, limit=limit, kind=kind
             )
 
+    def quarantine_recent_page(
+        self,
+        tenant: str,
+        entity: str,
+        *,
+        direction: str | None = None,
+        before: tuple[datetime, str, str] | None = None,
+        limit: int = 50,
+        kind: str | None = None,
+    ) -> list[console_reads.QuarantineRow]:
+        """Open quarantine entries newest last seen first, ``limit`` at a time after the key ``before`` (last seen,
+        direction, source id): keyset pages along the v9 index ``ix_zcs_quarantine_open_recent``."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        if direction is not None:
+            require_direction(direction)
+        if kind is not None and kind not in QUARANTINE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(QUARANTINE_KINDS)}, got {kind!r}")
+        if before is not None:
+            before = (require_utc(before[0], "last_seen"), before[1], before[2])
+        _require_page_size(limit)
+        with self._read() as connection:
+            return console_reads.quarantine_recent_page(
+                connection, tenant, entity, direction=direction, before=before, limit=limit, kind=kind
+            )
+
     def quarantine_counts(self, tenant: str, entity: str) -> dict[tuple[str, str], int]:
         """Open quarantine entries per (direction, kind)."""
         tenant, entity = _tenant_entity(tenant, entity)
@@ -911,6 +937,71 @@ class StateStore:
         tenant, entity = _tenant_entity(tenant, entity)
         with self._read() as connection:
             return conflicts.count(connection, tenant, entity)
+
+    # ----------------------------------------------------------------- Zoho records not in CS-Cart (v9)
+
+    def note_unlinked(
+        self,
+        tenant: str,
+        entity: str,
+        *,
+        seen: Iterable[unlinked_records.UnlinkedSeen] = (),
+        gone: Iterable[str] = (),
+        run_id: str,
+    ) -> None:
+        """List ``seen`` as Zoho records without a CS-Cart twin (first seen kept, the rest replaced; an open
+        Zoho -> CS-Cart quarantine entry gives the reason) and unlist ``gone`` (linked now, or deleted in Zoho): one
+        transaction, one batched upsert."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        seen = [
+            unlinked_records.UnlinkedSeen(
+                require_text(item.zoho_id, "zoho_id"), require_text(item.stream, "stream"), item.label, item.reason
+            )
+            for item in seen
+        ]
+        gone = [require_text(value, "zoho_id") for value in gone]
+        if not seen and not gone:
+            return
+        with self._write() as connection:
+            unlinked_records.note(
+                connection, tenant, entity, seen=seen, gone=gone, run_id=require_text(run_id, "run_id"),
+                now=self._clock(),
+            )  # fmt: skip
+
+    def sweep_unlinked(self, tenant: str, entity: str) -> int:
+        """Unlist the pair's records that have a live CS-Cart twin now, whichever direction linked them."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._write() as connection:
+            return unlinked_records.sweep(connection, tenant, entity)
+
+    def prune_unlinked(self, tenant: str, entity: str, streams: Iterable[str], run_id: str) -> int:
+        """After run ``run_id`` read ``streams`` in full: unlist their records it did not see (gone from Zoho)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        names = [require_text(name, "stream") for name in streams]
+        with self._write() as connection:
+            return unlinked_records.prune_unseen(connection, tenant, entity, names, require_text(run_id, "run_id"))
+
+    def unlinked_page(
+        self, tenant: str, entity: str, *, after: str | None = None, limit: int = 50
+    ) -> list[unlinked_records.UnlinkedRecord]:
+        """Zoho records not in CS-Cart, ``limit`` at a time by Zoho id after ``after`` (keyset)."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        _require_page_size(limit)
+        with self._read() as connection:
+            return unlinked_records.page(connection, tenant, entity, after=after, limit=limit)
+
+    def count_unlinked(self, tenant: str, entity: str) -> int:
+        """How many Zoho records of the pair are listed as not in CS-Cart."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        with self._read() as connection:
+            return unlinked_records.count(connection, tenant, entity)
+
+    def listed_unlinked_ids(self, tenant: str, entity: str, zoho_ids: Iterable[str]) -> list[str]:
+        """Of ``zoho_ids`` (order kept), those listed as not in CS-Cart."""
+        tenant, entity = _tenant_entity(tenant, entity)
+        ids = [require_text(value, "zoho_id") for value in zoho_ids]
+        with self._read() as connection:
+            return unlinked_records.listed_ids(connection, tenant, entity, ids)
 
     # ----------------------------------------------------------------- reset synchronisation
 

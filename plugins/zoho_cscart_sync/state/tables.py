@@ -161,6 +161,30 @@ quarantine = sa.Table(
     sa.Column("first_run_id", sa.String(RUN_ID), nullable=True),
 )
 
+# v9: open entries by (direction, kind) and by last seen, newest first (console and CLI lists): partial indexes over the
+# open entries only, so the per-kind tally reads the index alone and a "last seen" page is a range scan.
+OPEN_QUARANTINE = sa.text("resolved_at IS NULL")
+sa.Index(
+    "ix_zcs_quarantine_open_kinds",
+    quarantine.c.tenant,
+    quarantine.c.entity,
+    quarantine.c.direction,
+    quarantine.c.kind,
+    quarantine.c.resolved_at,  # always NULL here: makes the index covering for SQLite's planner
+    sqlite_where=OPEN_QUARANTINE,
+    postgresql_where=OPEN_QUARANTINE,
+)
+sa.Index(
+    "ix_zcs_quarantine_open_recent",
+    quarantine.c.tenant,
+    quarantine.c.entity,
+    quarantine.c.last_seen,
+    quarantine.c.direction,
+    quarantine.c.source_id,
+    sqlite_where=OPEN_QUARANTINE,
+    postgresql_where=OPEN_QUARANTINE,
+)
+
 lost_conflicts = sa.Table(
     "zcs_lost_conflicts",
     metadata,
@@ -229,4 +253,22 @@ rate_pauses = sa.Table(
     metadata,
     sa.Column("scope_key", sa.String(RATE_SCOPE_KEY), primary_key=True),
     sa.Column("paused_until", sa.Float, nullable=False),
+)
+
+unlinked = sa.Table(
+    "zcs_unlinked",
+    metadata,
+    # v9: Zoho records the Zoho -> CS-Cart load read and left without a CS-Cart twin (skipped, waiting, quarantined,
+    # not written), one row per record: what the console's "Not in CS-Cart" list and "Import selected" show. Kept by
+    # the kit (``kit/unlinked.py``), one batched upsert per page of staged records; removed when the record is linked
+    # or Zoho reports it deleted, and after a full read that no longer finds it.
+    sa.Column("tenant", sa.String(TENANT), primary_key=True),
+    sa.Column("entity", sa.String(ENTITY), primary_key=True),
+    sa.Column("zoho_id", sa.String(RECORD_ID), primary_key=True),
+    sa.Column("stream", sa.String(50), nullable=False),
+    sa.Column("label", sa.String(255), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("first_seen", UtcDateTime, nullable=False),
+    sa.Column("last_seen", UtcDateTime, nullable=False),
+    sa.Column("run_id", sa.String(RUN_ID), nullable=False),
 )

@@ -146,4 +146,3 @@ def test_a_zoho_order_with_two_vendors_products_is_imported_once_and_its_vendor_
     assert dags.orders.run(ACME, full_refresh=True).state == "success"
     assert new_writes(before, sandbox_clean.counters()) == {}
     assert not {f"CSC-{oid}" for oid in new_orders} & set(reader.by_reference())
-

@@ -20,7 +20,7 @@ OTHER = StreamSpec(
 
 
 def _reader(staged: StagedIds) -> _StreamReader:
-    run = SimpleNamespace(direction_spec=SimpleNamespace(streams=(STREAM, OTHER)))
+    run = SimpleNamespace(streams=lambda: (STREAM, OTHER))
     return _StreamReader(run, staged)  # type: ignore[arg-type]
 
 

@@ -113,6 +113,10 @@ class EntityRun:
         quirks: EntityQuirks = quirks_class(self)
         return quirks
 
+    def streams(self) -> tuple[StreamSpec, ...]:
+        """The direction's streams this tenant's settings switch on, in load order."""
+        return tuple(stream for stream in self.direction_spec.streams if stream.enabled(self.setting))
+
     def targets(self) -> tuple[TargetSpec, ...]:
         """The direction's targets this tenant's settings switch on."""
         return tuple(target for target in self.direction_spec.targets if target.enabled(self.setting))

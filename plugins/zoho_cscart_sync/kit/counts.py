@@ -85,13 +85,12 @@ def entity_counts(
     counted_run_id: str | None = None
     counted_at: datetime | None = None
     read_in_full = from_zoho.totals("read_in_full") if from_zoho is not None and from_zoho.succeeded else None
-    if (
-        from_zoho is not None
-        and read_in_full is not None
-        and all(name in read_in_full for name in declared.zoho_streams)
-    ):
+    # A full read names every stream the tenant's settings switch on (a declared stream that is switched off,
+    # such as Books' sales orders beside Inventory's, is not among them).
+    counted = [name for name in declared.zoho_streams if name in (read_in_full or {})]
+    if from_zoho is not None and read_in_full is not None and counted:
         # Zoho -> CS-Cart runs first: what CS-Cart -> Zoho created afterwards is not in that read.
-        zoho_total = sum(int(read_in_full[name]) for name in declared.zoho_streams) + created_in_zoho
+        zoho_total = sum(int(read_in_full[name]) for name in counted) + created_in_zoho
         counted_run_id, counted_at = run_id, from_zoho.window.until
     else:
         previous = store.list_run_counts(tenant, entity, limit=1, exclude_run_id=run_id)

@@ -71,7 +71,7 @@ class _StreamReader:
 
     def __init__(self, run: EntityRun, staged: StagedIds) -> None:
         self.run = run
-        self.streams = run.direction_spec.streams
+        self.streams = run.streams()
         self.staged = staged
         self.wanted: dict[str, set[str]] = {stream.name: set() for stream in self.streams}
 

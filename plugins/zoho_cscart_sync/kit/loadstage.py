@@ -128,7 +128,7 @@ def load(run: EntityRun, mapped: Mapping[str, Any]) -> tuple[RunReport, dict[str
             target_pass = _TargetPass(run, target, route, report)
             first_pass = first_pass or target_pass
             _plan_lookups(run, target_pass, ref)
-            for stream in run.direction_spec.streams:
+            for stream in run.streams():
                 for depth in _levels(stream, int(mapped.get("max_depth", 0))):
                     records = _ready(run, target_pass, ref, stream, depth, report)
                     if run.two_way and run.direction.source == "zoho" and target_pass.echo_reader is not None:

@@ -39,7 +39,7 @@ MAP_STAGE = "map"
 def _requirement_parents(run: EntityRun, extracted: Mapping[str, Any]) -> dict[str, dict[str, str | None]]:
     """Per stream with a requirement: {record id: required id} of the rows staged (ids only)."""
     parents: dict[str, dict[str, str | None]] = {}
-    for stream in run.direction_spec.streams:
+    for stream in run.streams():
         if stream.requires is None:
             continue
         parents[stream.name] = {
@@ -80,7 +80,7 @@ def map_records(run: EntityRun, extracted: Mapping[str, Any]) -> dict[str, Any]:
     parents = _requirement_parents(run, extracted)
     depths: dict[str, dict[str, int]] = {}
     required_ids: set[str] = set()
-    for stream in run.direction_spec.streams:
+    for stream in run.streams():
         if stream.requires is not None and stream.requires.stream == stream.name:
             depths[stream.name] = account_depths(parents[stream.name])
         required_ids.update(p for p in parents.get(stream.name, {}).values() if p)
@@ -88,7 +88,7 @@ def map_records(run: EntityRun, extracted: Mapping[str, Any]) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     waiting: Counter[str] = Counter()
     with run.staging.open_stage(f"{run.direction.value}.mapped") as out:
-        for stream in run.direction_spec.streams:
+        for stream in run.streams():
             rows = iter(read_staged_records(extracted["streams"][stream.name]))
             while chunk := list(islice(rows, LINK_BATCH)):
                 out.write_many(

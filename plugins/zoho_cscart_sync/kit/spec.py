@@ -71,6 +71,15 @@ class Requirement:
     entity: str | None = None
 
 
+def _setting_matches(condition: tuple[str, object] | None, setting: Callable[[str], Any]) -> bool:
+    """``enabled_when`` of a stream or a target: the setting has the value, or one of a tuple of values."""
+    if condition is None:
+        return True
+    name, wanted = condition
+    value = setting(name)
+    return value in wanted if isinstance(wanted, tuple) else bool(value == wanted)
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     """One kind of source record of a direction (CRM Accounts, CRM Contacts, CS-Cart users...)."""
@@ -97,6 +106,13 @@ class StreamSpec:
     full_records: bool = False
     """List rows lack fields the mapping needs (Zoho sales orders: no line items): each listed record is read
     whole by id (one call per record in the window)."""
+    enabled_when: tuple[str, object] | None = None
+    """``(setting name, value or tuple of values)``: the stream is read only when the setting has (one of) that
+    value (``("sales_orders_in", "books")``: one of several sources chosen by a setting); None: always read."""
+
+    def enabled(self, setting: Callable[[str], Any]) -> bool:
+        """Whether the tenant's settings (``setting(name)`` -> value) switch this stream on."""
+        return _setting_matches(self.enabled_when, setting)
 
 
 @dataclass(frozen=True)
@@ -116,9 +132,9 @@ class TargetSpec:
     enabled_by: str | None = None
     """Name of a boolean setting that switches this target on (``also_to_books``); None: always on."""
     enabled_when: tuple[str, object] | None = None
-    """``(setting name, value)``: the target is on when that setting has that value (``("sales_orders_in",
-    "books")``: one of several targets chosen by a setting); None: no such condition. With ``enabled_by`` too,
-    both must hold."""
+    """``(setting name, value or tuple of values)``: the target is on when that setting has (one of) that value
+    (``("sales_orders_in", "books")``: one of several targets chosen by a setting); None: no such condition. With
+    ``enabled_by`` too, both must hold."""
     report_prefix: str | None = None
     """Counters of a second target appear in the direction's report as ``<prefix>_<counter>``."""
     call_budget: str | None = None
@@ -133,10 +149,7 @@ class TargetSpec:
         """Whether the tenant's settings (``setting(name)`` -> value) switch this target on."""
         if self.enabled_by is not None and not bool(setting(self.enabled_by)):
             return False
-        if self.enabled_when is not None:
-            name, wanted = self.enabled_when
-            return bool(setting(name) == wanted)
-        return True
+        return _setting_matches(self.enabled_when, setting)
 
 
 @dataclass(frozen=True)

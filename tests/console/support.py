@@ -13,6 +13,7 @@ from zoho_cscart_sync.console.access import AirflowAccess, Caller, request_token
 from zoho_cscart_sync.console.airflow_api import TriggerError
 from zoho_cscart_sync.state import StateStore
 from zoho_cscart_sync.state.models import EntityCounts
+from zoho_cscart_sync.state.unlinked import UnlinkedSeen
 
 TENANT = "acme_store"
 TENANT_FILE = """\
@@ -40,8 +41,14 @@ def write_tenants(root: Path) -> Path:
     return folder
 
 
-def fill_store(store: StateStore, *, quarantined: int = 3, no_email: int = 2) -> None:
-    """Counts of one run, quarantine entries (Z -> C), no-e-mail customers, two runs' statistics, a watermark."""
+def fill_store(store: StateStore, *, quarantined: int = 3, no_email: int = 2, unlinked: int = 3) -> None:
+    """Counts of one run, quarantine entries (Z -> C), no-e-mail customers, two runs' statistics, a watermark, Zoho
+    items not in CS-Cart."""
+    store.note_unlinked(
+        TENANT, "products", run_id="manual__2026-11-21T09:00:00+00:00",
+        seen=[UnlinkedSeen(f"4600000000{n:06d}", "items", f"Mug {n} · MUG-{n}", "status 'inactive' is not imported")
+              for n in range(unlinked)],
+    )  # fmt: skip
     store.save_run_counts(TENANT, "products", "manual__2026-11-21T09:00:00+00:00", COUNTS)
     for number in range(quarantined):
         store.quarantine(

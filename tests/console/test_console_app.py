@@ -61,8 +61,10 @@ def test_a_viewer_sees_no_button_and_gets_403_from_every_action(console):
     client, store, trigger = console
     html = client.get(PRODUCTS, headers=_as("viewer")).text
     assert "data-action" not in html and 'id="read-only"' in html
+    assert "data-unlinked" in html and 'name="zoho_id"' not in html  # listed, but no checkbox to import with
     for action, form in (
         ("sync", {"record": f"{Z2C}:5725767000000000"}),
+        ("import", {"zoho_id": "4600000000000000"}),
         ("retry", {"direction": Z2C}),
         ("reset", {"confirm": f"{TENANT}/products"}),
     ):
@@ -197,3 +199,87 @@ def test_lost_conflicts_are_listed_a_page_at_a_time_without_a_sync_button(consol
     assert re.findall(r'data-conflict="([^"]+)"', page_two) == [f"{Z2C}:z2"]
     assert "No lost conflicts." in client.get(PRODUCTS, headers=_as("viewer")).text
     assert client.get(f"/api/t/{TENANT}/orders/conflicts", headers=_as("viewer")).status_code == 404
+
+
+def test_not_in_cscart_lists_zoho_records_a_page_at_a_time_and_import_selected_asks_for_one_run(console):
+    client, store, trigger = console
+    html = client.get(PRODUCTS, headers=_as("operator")).text
+    assert "Not in CS-Cart" in html and "(3 Zoho records)" in html
+    assert re.findall(r'data-unlinked="([^"]+)"', html) == ["4600000000000000", "4600000000000001"]  # page size 2
+    assert "Mug 0 · MUG-0" in html and "status &#39;inactive&#39; is not imported" in html
+    assert html.count('name="zoho_id"') == 2 and 'data-action="import-selected"' in html
+    next_link = re.search(r'href="/zoho-cscart(/t/[^"]+)" data-pager="unlinked-next"', html).group(1)
+    page_two = client.get(next_link.replace("&amp;", "&"), headers=_as("operator")).text
+    assert re.findall(r'data-unlinked="([^"]+)"', page_two) == ["4600000000000002"]
+
+    first = client.get(f"/api{PRODUCTS}/unlinked", headers=_as("viewer")).json()
+    assert first["total"] == 3 and [i["zoho_id"] for i in first["items"]] == ["4600000000000000", "4600000000000001"]
+    second = client.get(f"/api{PRODUCTS}/unlinked", params=first["next"], headers=_as("viewer")).json()
+    assert [i["label"] for i in second["items"]] == ["Mug 2 · MUG-2"] and second["next"] is None
+
+    # Linked meanwhile (by any direction): no longer offered, and not sent.
+    store.save_link(TENANT, "products", zoho_id="4600000000000001", cscart_id="501", run_id="r9")
+    answer = client.post(
+        f"{PRODUCTS}/import",
+        data={"zoho_id": ["4600000000000002", "4600000000000000", "4600000000000001"]},
+        headers=_as("operator"),
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert trigger.calls == [
+        (DAG, {"record_ids": ["4600000000000002", "4600000000000000"], "direction": Z2C}, "operator")
+    ]
+    assert "manual__console_1" in answer.headers["location"]
+    assert (
+        client.post(f"{PRODUCTS}/import", data={"zoho_id": "4600000000000001"}, headers=_as("operator")).status_code
+        == 400
+    )
+    assert client.post(f"{PRODUCTS}/import", data={}, headers=_as("operator")).status_code == 400
+    trigger.refuse = 403
+    refused = client.post(f"{PRODUCTS}/import", data={"zoho_id": "4600000000000000"}, headers=_as("operator"))
+    assert refused.status_code == 403 and "Airflow refused the run" in refused.text
+
+
+def test_a_tenant_that_does_not_read_zoho_has_no_import_list(tmp_path):
+    folder = write_tenants(tmp_path)
+    (folder / f"{TENANT}.yaml").write_text(
+        (folder / f"{TENANT}.yaml")
+        .read_text()
+        .replace("products: {direction: both}", "products: {direction: cscart_to_zoho}")
+    )
+    store = StateStore.from_url(f"sqlite:///{tmp_path / 'state.db'}")
+    fill_store(store)
+    trigger = FakeTrigger()
+    client = TestClient(
+        create_app(
+            ConsoleSettings(
+                tenants_dir=folder, store_factory=lambda: store, access=SimpleUsers(),
+                trigger_factory=lambda request: trigger, token_key_for=lambda conn_id: f"zoho:{conn_id}",
+            )
+        )
+    )  # fmt: skip
+    html = client.get(PRODUCTS, headers=_as("operator")).text
+    assert "does not sync products from Zoho to CS-Cart" in html and "data-unlinked" not in html
+    answer = client.post(f"{PRODUCTS}/import", data={"zoho_id": "4600000000000000"}, headers=_as("operator"))
+    assert answer.status_code == 400 and trigger.calls == []
+    store.close()
+
+
+def test_quarantine_can_be_ordered_newest_last_seen_first_and_paged_by_that_key(console):
+    client, store, _ = console
+    store.quarantine(TENANT, "products", Z2C, "5725767000000000", reason="again", stage="load", run_id="r2",
+                     kind="content")  # fmt: skip
+    html = client.get(PRODUCTS, params={"qsort": "last_seen"}, headers=_as("viewer")).text
+    assert re.findall(r'data-quarantine="[^:]+:([^"]+)"', html) == ["5725767000000000", "5725767000000002"]
+    assert "<b>newest last seen first</b>" in html
+    next_link = re.search(r'href="/zoho-cscart(/t/[^"]+)" data-pager="quarantine-next"', html).group(1)
+    assert "qsort=last_seen" in next_link and "qls=" in next_link
+    page_two = client.get(next_link.replace("&amp;", "&"), headers=_as("viewer")).text
+    assert re.findall(r'data-quarantine="[^:]+:([^"]+)"', page_two) == ["5725767000000001"]
+    first = client.get(f"/api{PRODUCTS}/quarantine", params={"sort": "last_seen"}, headers=_as("viewer")).json()
+    assert [i["source_id"] for i in first["items"]] == ["5725767000000000", "5725767000000002"]
+    second = client.get(f"/api{PRODUCTS}/quarantine", params=first["next"], headers=_as("viewer")).json()
+    assert [i["source_id"] for i in second["items"]] == ["5725767000000001"] and second["next"] is None
+    assert client.get(PRODUCTS, params={"qsort": "age"}, headers=_as("viewer")).status_code == 400
+    bad = {"qsort": "last_seen", "qls": "yesterday", "qad": Z2C, "qaid": "x"}
+    assert client.get(PRODUCTS, params=bad, headers=_as("viewer")).status_code == 400

@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -28,18 +29,22 @@ from zoho_cscart_sync.console.access import Access, AirflowAccess, Caller
 from zoho_cscart_sync.console.airflow_api import RestRunTrigger, RunTrigger, TriggerError
 from zoho_cscart_sync.console.chart import run_chart
 from zoho_cscart_sync.console.operations import (
+    IMPORT_DIRECTION,
     RETRY_LIMIT,
     OperationError,
     check_record_ids,
     conflict_item,
     find_scope,
+    import_ids,
     quarantine_item,
     require_direction,
     reset_scope,
     retry_ids,
     run_conf,
+    unlinked_item,
 )
 from zoho_cscart_sync.console.views import (
+    QUARANTINE_SORTS,
     Scope,
     TokenView,
     connection_token_key,
@@ -204,6 +209,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         roff: int = 0,
         cad: str | None = None,
         caid: str | None = None,
+        qsort: str = "key",
+        qls: str | None = None,
+        uafter: str | None = None,
         size: int | None = None,
         msg: str | None = None,
     ) -> HTMLResponse:
@@ -212,6 +220,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         page_size = _page_size(size, state().settings.page_size)
         if qdir is not None and qdir not in scope.directions:
             raise HTTPException(status_code=400, detail=f"{qdir!r} is not a direction of {tenant}/{entity}")
+        if qsort not in QUARANTINE_SORTS:
+            raise HTTPException(status_code=400, detail=f"qsort must be one of {', '.join(QUARANTINE_SORTS)}")
+        before = _recent_key(qls, qad, qaid) if qsort == "last_seen" else None
         store = state().get_store()
         token_key_for = state().settings.token_key_for
         page = entity_page(
@@ -224,6 +235,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             runs_offset=max(0, roff),
             conflicts_after=(cad, caid) if cad and caid is not None else None,
             token=lambda conn_id: _token(store, conn_id, token_key_for),
+            quarantine_sort=qsort,
+            quarantine_before=before,
+            unlinked_after=uafter or None,
         )
         can_trigger = state().settings.access.can_trigger(caller, scope.dag_id)
         return render(
@@ -236,8 +250,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             msg=msg,
             qdir=qdir,
             size=page_size,
-            links=_page_links(scope, page, qdir, page_size),
+            links=_page_links(scope, page, qdir, page_size, qsort),
             retry_limit=RETRY_LIMIT,
+            import_direction=IMPORT_DIRECTION,
         )
 
     @app.get("/api/t/{tenant}/{entity}/quarantine")
@@ -248,23 +263,53 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         direction: str | None = None,
         after_direction: str | None = None,
         after_id: str | None = None,
+        sort: str = "key",
+        after_last_seen: str | None = None,
         size: int | None = None,
     ) -> JSONResponse:
         caller = _sync_caller(request, caller_of)
         scope = visible_scope(caller, tenant, entity)
         page_size = _page_size(size, state().settings.page_size)
-        after = (after_direction, after_id) if after_direction and after_id is not None else None
-        rows = (
-            state()
-            .get_store()
-            .quarantine_page(scope.tenant, scope.entity, direction=direction, after=after, limit=page_size + 1)
-        )
+        if direction is not None and direction not in scope.directions:
+            raise HTTPException(status_code=400, detail=f"{direction!r} is not a direction of {tenant}/{entity}")
+        store = state().get_store()
+        if sort == "last_seen":
+            before = _recent_key(after_last_seen, after_direction, after_id)
+            rows = store.quarantine_recent_page(
+                scope.tenant, scope.entity, direction=direction, before=before, limit=page_size + 1
+            )
+        elif sort == "key":
+            after = (after_direction, after_id) if after_direction and after_id is not None else None
+            rows = store.quarantine_page(
+                scope.tenant, scope.entity, direction=direction, after=after, limit=page_size + 1
+            )
+        else:
+            raise HTTPException(status_code=400, detail=f"sort must be one of {', '.join(QUARANTINE_SORTS)}")
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        following: dict[str, str] | None = None
+        if more:
+            following = {"after_direction": rows[-1].direction, "after_id": rows[-1].source_id}
+            if sort == "last_seen":
+                following = {"sort": sort, "after_last_seen": rows[-1].last_seen.isoformat(), **following}
+        return JSONResponse({"items": [quarantine_item(r) for r in rows], "next": following})
+
+    @app.get("/api/t/{tenant}/{entity}/unlinked")
+    def unlinked_json(
+        request: Request, tenant: str, entity: str, after: str | None = None, size: int | None = None
+    ) -> JSONResponse:
+        caller = _sync_caller(request, caller_of)
+        scope = visible_scope(caller, tenant, entity)
+        page_size = _page_size(size, state().settings.page_size)
+        store = state().get_store()
+        rows = store.unlinked_page(scope.tenant, scope.entity, after=after or None, limit=page_size + 1)
         more = len(rows) > page_size
         rows = rows[:page_size]
         return JSONResponse(
             {
-                "items": [quarantine_item(r) for r in rows],
-                "next": {"after_direction": rows[-1].direction, "after_id": rows[-1].source_id} if more else None,
+                "total": store.count_unlinked(scope.tenant, scope.entity),
+                "items": [unlinked_item(r) for r in rows],
+                "next": {"after": rows[-1].zoho_id} if more else None,
             }
         )
 
@@ -332,6 +377,27 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             raise HTTPException(status_code=400, detail="Nothing is quarantined there")
         runs = _trigger_per_direction(request, caller, scope, picked)
         return _done(request, scope, runs, "retry")
+
+    @app.post("/t/{tenant}/{entity}/import")
+    async def import_selected(request: Request, tenant: str, entity: str) -> Response:
+        caller = await caller_of(request)
+        _same_origin(request)
+        scope = triggerable_scope(caller, tenant, entity)
+        form = await request.form()
+        selected = [str(v) for v in form.getlist("zoho_id")]
+        if not selected:
+            raise HTTPException(status_code=400, detail="No Zoho record selected")
+        return await run_in_threadpool(_import, request, caller, scope, selected)
+
+    def _import(request: Request, caller: Caller, scope: Scope, selected: list[str]) -> Response:
+        try:
+            ids = import_ids(state().get_store(), scope, selected)
+        except OperationError as exc:
+            raise HTTPException(status_code=exc.status, detail=exc.detail) from None
+        if not ids:
+            raise HTTPException(status_code=400, detail="None of the selected Zoho records is listed as not in CS-Cart")
+        runs = _trigger_per_direction(request, caller, scope, {IMPORT_DIRECTION: ids})
+        return _done(request, scope, runs, "import")
 
     @app.post("/t/{tenant}/{entity}/reset")
     async def reset(request: Request, tenant: str, entity: str) -> Response:
@@ -435,20 +501,44 @@ def _picked_records(scope: Scope, records: list[str], form: Any) -> dict[str, li
     return dict(picked)
 
 
-def _page_links(scope: Scope, page: Any, qdir: str | None, size: int) -> dict[str, str | None]:
+def _recent_key(
+    last_seen: str | None, direction: str | None, source_id: str | None
+) -> tuple[datetime, str, str] | None:
+    """The newest-last-seen cursor of a page link (``qls``, ``qad``, ``qaid``); None on the first page."""
+    if not last_seen:
+        return None
+    try:
+        when = datetime.fromisoformat(last_seen)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None or not direction or source_id is None:
+        raise HTTPException(status_code=400, detail="Bad quarantine cursor: last seen (ISO, with zone), direction, id")
+    return when, direction, source_id
+
+
+def _page_links(scope: Scope, page: Any, qdir: str | None, size: int, qsort: str = "key") -> dict[str, str | None]:
     base = f"/t/{scope.tenant}/{scope.entity}"
+    sort = qsort if qsort != "key" else None
 
     def link(**params: Any) -> str:
-        kept = {"qdir": qdir, "size": size if size != DEFAULT_PAGE_SIZE else None, **params}
+        kept = {"qdir": qdir, "qsort": sort, "size": size if size != DEFAULT_PAGE_SIZE else None, **params}
         query = urlencode({k: v for k, v in kept.items() if v is not None})
         return f"{base}?{query}" if query else base
 
     runs_next = page.runs_offset + len(page.runs) if page.runs_offset + len(page.runs) < page.runs_total else None
+    recent = page.quarantine_next_recent
+    if recent is not None:
+        quarantine_next: str | None = link(qls=recent[0].isoformat(), qad=recent[1], qaid=recent[2])
+    elif page.quarantine_next:
+        quarantine_next = link(qad=page.quarantine_next[0], qaid=page.quarantine_next[1])
+    else:
+        quarantine_next = None
     return {
         "quarantine_first": link(),
-        "quarantine_next": link(qad=page.quarantine_next[0], qaid=page.quarantine_next[1])
-        if page.quarantine_next
-        else None,
+        "quarantine_by_key": link(qsort=None),
+        "quarantine_by_last_seen": link(qsort="last_seen"),
+        "quarantine_next": quarantine_next,
+        "unlinked_next": link(uafter=page.unlinked_next) if page.unlinked_next else None,
         "no_email_first": link(),
         "no_email_next": link(nafter=page.no_email_next) if page.no_email_next is not None else None,
         "conflicts_first": link(),

@@ -1,7 +1,8 @@
 """The operator actions, shared by the console (``app.py``) and the CLI (``cli.py status|quarantine|retry|reset``).
 
-One place decides what a run asks for (``run_conf``), which ids "retry quarantined" sends (``retry_ids``), how a
-quarantine row and a page cursor are spelt (``quarantine_item``, ``cursor_of`` / ``parse_cursor``) and how "reset
+One place decides what a run asks for (``run_conf``), which ids "retry quarantined" sends (``retry_ids``), which
+"import selected" sends (``import_ids``), how a quarantine row and a page cursor are spelt (``quarantine_item``,
+``cursor_of`` / ``parse_cursor``, ``recent_cursor_of`` / ``parse_recent_cursor``) and how "reset
 synchronisation" is guarded (``reset_scope``: refused while a run holds one of the scope's leases). The console
 turns :class:`OperationError` into its HTTP status, the CLI into a message and an exit code.
 """
@@ -9,17 +10,21 @@ turns :class:`OperationError` into its HTTP status, the CLI into a message and a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from zoho_cscart_sync.console.views import Scope
 from zoho_cscart_sync.state import RunLease, StateStore
 from zoho_cscart_sync.state.conflicts import LostConflict
 from zoho_cscart_sync.state.console_reads import QuarantineRow
+from zoho_cscart_sync.state.unlinked import UnlinkedRecord
 
 RETRY_LIMIT = 1000
 """Record ids one "retry quarantined" puts in a run (the oldest ids first; scheduled runs retry them all)."""
 MAX_RECORD_IDS = 1000
 """Record ids one run may be asked for (console form, CLI ``--ids``)."""
+IMPORT_DIRECTION = "zoho_to_cscart"
+""""Import selected" runs the Zoho -> CS-Cart direction for Zoho record ids."""
 RESET_DOES = (
     "content hashes and watermarks cleared, open quarantine closed, backlog forgotten, ID map kept. "
     "The next run re-sends everything."
@@ -95,6 +100,51 @@ def retry_ids(
         return store.open_quarantine_ids(scope.tenant, scope.entity, direction, selected)
     rows = store.quarantine_page(scope.tenant, scope.entity, direction=direction, limit=limit)
     return [row.source_id for row in rows]
+
+
+def import_ids(store: StateStore, scope: Scope, selected: Sequence[str]) -> list[str]:
+    """What "Import selected" sends: of the Zoho ids ``selected`` (deduplicated, at most :data:`MAX_RECORD_IDS`),
+    those still listed as not in CS-Cart. :class:`OperationError` 400 when the tenant does not run Zoho -> CS-Cart
+    for the entity (no Zoho record is read, nothing can be imported)."""
+    if IMPORT_DIRECTION not in scope.directions:
+        raise OperationError(
+            400,
+            f"{scope.tenant}/{scope.entity} does not sync {IMPORT_DIRECTION} (its directions: "
+            f"{', '.join(scope.directions)}): nothing can be imported from Zoho",
+        )
+    ids = check_record_ids(scope, selected)
+    return store.listed_unlinked_ids(scope.tenant, scope.entity, ids)
+
+
+def unlinked_item(row: UnlinkedRecord) -> dict[str, Any]:
+    """One Zoho record not in CS-Cart as the console's JSON and the CLI's ``--json`` show it."""
+    return {
+        "zoho_id": row.zoho_id,
+        "stream": row.stream,
+        "label": row.label,
+        "reason": row.reason,
+        "first_seen": row.first_seen.isoformat(),
+        "last_seen": row.last_seen.isoformat(),
+        "run_id": row.run_id,
+    }
+
+
+def recent_cursor_of(row: QuarantineRow) -> str:
+    """The cursor after ``row`` in the newest-last-seen order: ``last_seen|direction:source_id``."""
+    return f"{row.last_seen.isoformat()}|{row.direction}:{row.source_id}"
+
+
+def parse_recent_cursor(cursor: str) -> tuple[datetime, str, str]:
+    """``last_seen|direction:source_id`` back into the key :meth:`StateStore.quarantine_recent_page` pages after."""
+    seen, sep, key = cursor.partition("|")
+    try:
+        when = datetime.fromisoformat(seen)
+    except ValueError:
+        when = None
+    if not sep or when is None or when.tzinfo is None:
+        raise OperationError(400, f"Bad cursor {cursor!r}: expected last_seen|direction:source_id")
+    direction, source_id = parse_cursor(key)
+    return when, direction, source_id
 
 
 def quarantine_item(row: QuarantineRow) -> dict[str, Any]:

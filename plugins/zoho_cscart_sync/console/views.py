@@ -16,6 +16,7 @@ from typing import Any
 from zoho_cscart_sync.state import StateStore
 from zoho_cscart_sync.state.conflicts import LostConflict
 from zoho_cscart_sync.state.console_reads import FlaggedLink, QuarantineRow, RunTotals, TokenSnapshot, WatermarkRow
+from zoho_cscart_sync.state.unlinked import UnlinkedRecord
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,10 @@ TILES = (
 NO_EMAIL_FLAG = "no_email"
 NO_EMAIL_ENTITIES = frozenset({"customers"})
 """Entities whose links can carry the ``no_email`` placeholder flag."""
+IMPORT_DIRECTION = "zoho_to_cscart"
+"""The direction whose Zoho reads fill the "Not in CS-Cart" list and whose runs import from it."""
+QUARANTINE_SORTS = ("key", "last_seen")
+"""How the quarantine list is ordered: by key (direction, source id), or newest last seen first."""
 MINT_WINDOW_MINUTES = 10
 """Zoho's token mint window (``auth/token_manager.MINT_WINDOW``)."""
 
@@ -87,6 +92,11 @@ class EntityPage:
     conflicts_total: int = 0
     conflicts_next: tuple[str, str] | None = None
     token: TokenView | None = None
+    quarantine_sort: str = "key"
+    quarantine_next_recent: tuple[datetime, str, str] | None = None
+    unlinked: list[UnlinkedRecord] | None = None
+    unlinked_total: int | None = None
+    unlinked_next: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -153,14 +163,36 @@ def entity_page(
     runs_page_size: int = 20,
     conflicts_after: tuple[str, str] | None = None,
     token: Callable[[str], TokenView] | None = None,
+    quarantine_sort: str = "key",
+    quarantine_before: tuple[datetime, str, str] | None = None,
+    unlinked_after: str | None = None,
 ) -> EntityPage:
-    """Read one page of every section of ``scope``: tiles, quarantine, no-e-mail, runs, watermarks, lost conflicts,
-    token."""
+    """Read one page of every section of ``scope``: tiles, quarantine (by key, or newest last seen first after
+    ``quarantine_before``), Zoho records not in CS-Cart, no-e-mail, runs, watermarks, lost conflicts, token."""
     tiles, latest = tiles_of(store, scope)
-    rows = store.quarantine_page(
-        scope.tenant, scope.entity, direction=quarantine_direction, after=quarantine_after, limit=page_size + 1
-    )
-    quarantine_next = (rows[page_size - 1].direction, rows[page_size - 1].source_id) if len(rows) > page_size else None
+    quarantine_next: tuple[str, str] | None = None
+    quarantine_next_recent: tuple[datetime, str, str] | None = None
+    if quarantine_sort == "last_seen":
+        rows = store.quarantine_recent_page(
+            scope.tenant, scope.entity, direction=quarantine_direction, before=quarantine_before, limit=page_size + 1
+        )
+        if len(rows) > page_size:
+            last = rows[page_size - 1]
+            quarantine_next_recent = (last.last_seen, last.direction, last.source_id)
+    else:
+        rows = store.quarantine_page(
+            scope.tenant, scope.entity, direction=quarantine_direction, after=quarantine_after, limit=page_size + 1
+        )
+        if len(rows) > page_size:
+            quarantine_next = (rows[page_size - 1].direction, rows[page_size - 1].source_id)
+    unlinked: list[UnlinkedRecord] | None = None
+    unlinked_total: int | None = None
+    unlinked_next: str | None = None
+    if IMPORT_DIRECTION in scope.directions:
+        listed = store.unlinked_page(scope.tenant, scope.entity, after=unlinked_after, limit=page_size + 1)
+        unlinked_next = listed[page_size - 1].zoho_id if len(listed) > page_size else None
+        unlinked = listed[:page_size]
+        unlinked_total = store.count_unlinked(scope.tenant, scope.entity)
     no_email = no_email_count = no_email_next = None
     if scope.entity in NO_EMAIL_ENTITIES:
         flagged = store.flagged_links_page(
@@ -191,6 +223,11 @@ def entity_page(
         conflicts_total=store.count_lost_conflicts(scope.tenant, scope.entity),
         conflicts_next=conflicts_next,
         token=token(scope.zoho_conn_id) if token is not None else None,
+        quarantine_sort=quarantine_sort,
+        quarantine_next_recent=quarantine_next_recent,
+        unlinked=unlinked,
+        unlinked_total=unlinked_total,
+        unlinked_next=unlinked_next,
     )
 
 

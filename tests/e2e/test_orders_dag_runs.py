@@ -317,3 +317,35 @@ def test_with_description_lines_an_order_goes_now_and_its_line_gets_the_item_onc
     [line] = reader.salesorder(row["salesorder_id"])["line_items"]
     assert line["item_id"] == item_id
     assert len(reader.by_reference()[f"CSC-{order_id}"]) == 1
+
+
+def test_a_dry_run_writes_nothing_and_record_ids_sync_exactly_those_orders(
+    tmp_path, sandbox_clean, monkeypatch, airflow_db
+):
+    dags = _synced(tmp_path, sandbox_clean, monkeypatch)
+    reader = SalesOrders(sandbox_clean, ACME)
+    references_before = set(reader.by_reference())
+    cscart_before = set(cscart_orders(sandbox_clean))
+
+    # A dry run maps and reports everything it would do, and writes nothing on either side (not even a contact).
+    before = sandbox_clean.counters()
+    dry = dags.orders.run(ACME, full_refresh=True, dry_run=True)
+    assert dry.state == "success"
+    report = directions_of(dry)
+    assert report["cscart_to_zoho"]["created"] > 0 and report["zoho_to_cscart"]["created"] > 0, report
+    assert new_writes(before, sandbox_clean.counters()) == {}
+    assert dags.store().get_links(ACME, "orders", cscart_ids=sorted(cscart_before)) == {}
+
+    # record_ids: exactly those orders, one from each side.
+    # A confirmed sales order of an ordinary reference with an e-mail (the seed's traps include a guest without one
+    # and one with a disabled product, which CS-Cart refuses).
+    candidates = sorted(
+        (so for so in reader.salesorders().values() if so["status"] == "confirmed" and so.get("email")),
+        key=lambda so: so["salesorder_number"],
+    )
+    confirmed = next(so for so in candidates if not re.fullmatch(r"CSC-\d+", str(so.get("reference_number") or "")))
+    assert dags.orders.run(ACME, record_ids=["1", "2"], direction="cscart_to_zoho").state == "success"
+    assert dags.orders.run(ACME, record_ids=[confirmed["salesorder_id"]], direction="zoho_to_cscart").state == "success"
+    assert set(reader.by_reference()) - references_before == {"CSC-1", "CSC-2"}
+    new_in_cscart = {oid: o for oid, o in cscart_orders(sandbox_clean).items() if oid not in cscart_before}
+    assert [o["details"] for o in new_in_cscart.values()] == [f"Zoho {confirmed['salesorder_number']}"]

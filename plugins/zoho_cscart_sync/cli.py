@@ -12,10 +12,13 @@
     python -m zoho_cscart_sync.cli quarantine --tenant acme_store --entity products [--kind content] [--after CURSOR]
     python -m zoho_cscart_sync.cli conflicts --tenant acme_store --entity customers [--limit 50] [--after CURSOR]
     python -m zoho_cscart_sync.cli retry --tenant acme_store --entity products [--direction D] [--ids 1 2] [--print]
+    python -m zoho_cscart_sync.cli unlinked --tenant acme_store --entity products [--limit 50] [--after ZOHO_ID]
+    python -m zoho_cscart_sync.cli import --tenant acme_store --entity products (--ids 1 2 | --listed) [--print]
     python -m zoho_cscart_sync.cli reset --tenant acme_store --entity products --yes
 
-The last five are the operator console's reads and actions (README "Operator CLI"); status, quarantine and conflicts
-read the state store only, retry creates runs through Airflow's REST API (or prints the `airflow dags trigger` lines).
+The last seven are the operator console's reads and actions (README "Operator CLI"); status, quarantine, conflicts
+and unlinked read the state store only, retry and import create runs through Airflow's REST API (or print the
+`airflow dags trigger` lines).
 
 Nothing here prints a secret: token-status shows expiry, API domain and mint count only; reconnect writes
 the new refresh token into a 0600 file for ``airflow connections import --overwrite`` instead of printing it.
@@ -454,21 +457,42 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
     """The open quarantine entries, a page at a time by key (as the console pages them)."""
-    from zoho_cscart_sync.console.operations import OperationError, cursor_of, parse_cursor, quarantine_item
+    from zoho_cscart_sync.console.operations import (
+        OperationError,
+        cursor_of,
+        parse_cursor,
+        parse_recent_cursor,
+        quarantine_item,
+        recent_cursor_of,
+    )
 
     scope = _scope(args)
+    recent = args.sort == "last_seen"
     try:
-        after = parse_cursor(args.after) if args.after else None
+        if recent:
+            before = parse_recent_cursor(args.after) if args.after else None
+        else:
+            after = parse_cursor(args.after) if args.after else None
     except OperationError as exc:
         raise CliRefused(f"{_where(args.tenant, args.entity)}: {exc.detail}") from None
     with _state_store(args) as store:
-        rows = store.quarantine_page(
-            scope.tenant, scope.entity, direction=args.direction, after=after, limit=args.limit + 1, kind=args.kind
-        )
+        if recent:
+            rows = store.quarantine_recent_page(
+                scope.tenant,
+                scope.entity,
+                direction=args.direction,
+                before=before,
+                limit=args.limit + 1,
+                kind=args.kind,
+            )
+        else:
+            rows = store.quarantine_page(
+                scope.tenant, scope.entity, direction=args.direction, after=after, limit=args.limit + 1, kind=args.kind
+            )
         totals = store.quarantine_counts(scope.tenant, scope.entity)
     more = len(rows) > args.limit
     rows = rows[: args.limit]
-    next_cursor = cursor_of(rows[-1]) if more else None
+    next_cursor = (recent_cursor_of(rows[-1]) if recent else cursor_of(rows[-1])) if more else None
     total = sum(
         n
         for (direction, kind), n in totals.items()
@@ -481,6 +505,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
                 "entity": scope.entity,
                 "direction": args.direction,
                 "kind": args.kind,
+                "sort": args.sort,
                 "total": total,
                 "items": [quarantine_item(row) for row in rows],
                 "next": next_cursor,
@@ -626,11 +651,78 @@ def _api_token(args: argparse.Namespace, api_url: str, where: str) -> str:
     return fetch_token(api_url, user, password, timeout=args.timeout)
 
 
+def cmd_unlinked(args: argparse.Namespace) -> int:
+    """The Zoho records not in CS-Cart (what `import` can bring in), a page at a time by Zoho id."""
+    from zoho_cscart_sync.console.operations import IMPORT_DIRECTION, unlinked_item
+
+    scope = _scope(args)
+    where = _where(scope.tenant, scope.entity)
+    if IMPORT_DIRECTION not in scope.directions:
+        raise CliRefused(f"{where} does not sync {IMPORT_DIRECTION}: no Zoho record is read, none is listed")
+    with _state_store(args) as store:
+        rows = store.unlinked_page(scope.tenant, scope.entity, after=args.after, limit=args.limit + 1)
+        total = store.count_unlinked(scope.tenant, scope.entity)
+    more = len(rows) > args.limit
+    rows = rows[: args.limit]
+    next_cursor = rows[-1].zoho_id if more else None
+    if args.json:
+        _print(
+            {
+                "tenant": scope.tenant,
+                "entity": scope.entity,
+                "total": total,
+                "items": [unlinked_item(row) for row in rows],
+                "next": next_cursor,
+            }
+        )
+        return 0
+    _echo(f"{where}: {total:,} Zoho records not in CS-Cart")
+    for row in rows:
+        item = unlinked_item(row)
+        _echo(f"  {item['zoho_id']}  {item['stream']}  {item['label'] or '-'}  first {item['first_seen']}  "
+              f"last {item['last_seen']}")  # fmt: skip
+        _echo(f"      {item['reason'] or '-'}")
+    if next_cursor:
+        _echo(f"next page: --after {shlex.quote(next_cursor)}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Create a Zoho -> CS-Cart run for Zoho records not in CS-Cart (given, or the first listed), as the console's
+    "Import selected"."""
+    from zoho_cscart_sync.console.operations import (
+        IMPORT_DIRECTION,
+        MAX_RECORD_IDS,
+        OperationError,
+        check_record_ids,
+        import_ids,
+        run_conf,
+    )
+
+    scope = _scope(args)
+    where = _where(scope.tenant, scope.entity)
+    with _state_store(args) as store:
+        try:
+            if args.ids:
+                ids = check_record_ids(scope, [value for text in args.ids for value in text.replace(",", " ").split()])
+                listed = set(import_ids(store, scope, ids))
+                others = [value for value in ids if value not in listed]
+                if others:
+                    _echo(f"note: {where}: {len(others)} of the ids are not listed as not in CS-Cart; sent anyway",
+                          error=True)  # fmt: skip
+            else:
+                import_ids(store, scope, [])  # refuses a tenant that does not sync Zoho -> CS-Cart
+                rows = store.unlinked_page(scope.tenant, scope.entity, limit=MAX_RECORD_IDS)
+                ids = [row.zoho_id for row in rows]
+        except OperationError as exc:
+            raise CliRefused(f"{where}: {exc.detail}") from None
+    if not ids:
+        raise CliRefused(f"{where}: no Zoho record is listed as not in CS-Cart; nothing to import")
+    return _create_runs(args, scope, [(IMPORT_DIRECTION, run_conf(scope, IMPORT_DIRECTION, ids))], "import")
+
+
 def cmd_retry(args: argparse.Namespace) -> int:
     """Create a run per direction with the quarantined (or given) record ids, through Airflow's REST API."""
-    import httpx
-
-    from zoho_cscart_sync.console.airflow_api import CLI_RUN_NOTE, RestRunTrigger, TriggerError
     from zoho_cscart_sync.console.operations import run_conf
 
     scope = _scope(args)
@@ -641,6 +733,16 @@ def cmd_retry(args: argparse.Namespace) -> int:
         which = f" in {args.direction}" if args.direction else ""
         raise CliRefused(f"{where}: nothing is quarantined{which}; nothing to retry")
     confs = [(direction, run_conf(scope, direction, ids)) for direction, ids in sorted(picked.items())]
+    return _create_runs(args, scope, confs, "retry")
+
+
+def _create_runs(args: argparse.Namespace, scope: Any, confs: list[tuple[str, dict[str, Any]]], action: str) -> int:
+    """One DAG run per conf through Airflow's REST API (or, with ``--print``, the `airflow dags trigger` lines)."""
+    import httpx
+
+    from zoho_cscart_sync.console.airflow_api import CLI_RUN_NOTE, RestRunTrigger, TriggerError
+
+    where = _where(scope.tenant, scope.entity)
     if args.print:
         if args.json:
             _print([{"dag_id": scope.dag_id, "direction": d, "conf": conf} for d, conf in confs])
@@ -665,7 +767,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
         raise CliRefused(f"{where}: cannot reach Airflow's REST API at {api_url}: {type(exc).__name__}") from None
     finally:
         if args.json and runs:
-            _print({"runs": runs, "action": "retry"})
+            _print({"runs": runs, "action": action})
     return 0
 
 
@@ -712,6 +814,18 @@ def _at_least_one(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _api_options(command: argparse.ArgumentParser) -> None:
+    """The options of the commands that create runs through Airflow's REST API (retry, import)."""
+    command.add_argument("--print", action="store_true", help="print `airflow dags trigger` commands, call nothing")
+    command.add_argument("--airflow-bin", help="the airflow command --print writes (default: airflow)")
+    command.add_argument(
+        "--api-url", help=f"Airflow's REST API base URL (default: ${API_URL_ENV}, else [api] base_url)"
+    )
+    command.add_argument("--api-user", help=f"Airflow user (default: ${API_USER_ENV}); password: ${API_PASSWORD_ENV}")
+    command.add_argument("--token-file", help=f"file holding an Airflow JWT (default: ${API_TOKEN_ENV})")
+    command.add_argument("--timeout", type=float, default=30.0, help="seconds per REST call (default 30)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -772,6 +886,8 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--kind", choices=("content", "transient", "waiting"), help="one kind only")
     quarantine.add_argument("--limit", type=_page_limit, default=50, help="entries per page (default 50, max 500)")
     quarantine.add_argument("--after", metavar="CURSOR", help="the cursor the previous page printed")
+    quarantine.add_argument("--sort", choices=("key", "last_seen"), default="key",
+                            help="key: by direction and id (default); last_seen: newest last seen first")  # fmt: skip
     conflicts = operator("conflicts", cmd_conflicts, "lost conflicts (the master won), a page at a time")
     conflicts.add_argument("--limit", type=_page_limit, default=50, help="entries per page (default 50, max 500)")
     conflicts.add_argument("--after", metavar="CURSOR", help="the cursor the previous page printed")
@@ -779,12 +895,17 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--direction", help="the direction to retry (needed with --ids on a two-way entity)")
     retry.add_argument("--ids", nargs="+", metavar="ID", help="record ids of the direction's source (default: the "
                        "open quarantine, oldest key first, up to 1,000 per direction)")  # fmt: skip
-    retry.add_argument("--print", action="store_true", help="print `airflow dags trigger` commands, call nothing")
-    retry.add_argument("--airflow-bin", help="the airflow command --print writes (default: airflow)")
-    retry.add_argument("--api-url", help=f"Airflow's REST API base URL (default: ${API_URL_ENV}, else [api] base_url)")
-    retry.add_argument("--api-user", help=f"Airflow user (default: ${API_USER_ENV}); password: ${API_PASSWORD_ENV}")
-    retry.add_argument("--token-file", help=f"file holding an Airflow JWT (default: ${API_TOKEN_ENV})")
-    retry.add_argument("--timeout", type=float, default=30.0, help="seconds per REST call (default 30)")
+    _api_options(retry)
+    unlinked = operator(
+        "unlinked", cmd_unlinked, "Zoho records not in CS-Cart (what import brings in), a page at a time"
+    )
+    unlinked.add_argument("--limit", type=_page_limit, default=50, help="entries per page (default 50, max 500)")
+    unlinked.add_argument("--after", metavar="ZOHO_ID", help="the cursor the previous page printed")
+    importing = operator("import", cmd_import, "create a Zoho -> CS-Cart run for Zoho records not in CS-Cart")
+    which = importing.add_mutually_exclusive_group(required=True)
+    which.add_argument("--ids", nargs="+", metavar="ID", help="Zoho record ids (space- or comma-separated)")
+    which.add_argument("--listed", action="store_true", help="the first 1,000 listed by `unlinked`, by Zoho id")
+    _api_options(importing)
     reset = operator("reset", cmd_reset, "reset synchronisation: hashes and watermarks cleared, ID map kept")
     reset.add_argument("--direction", help="only accepted for a one-way entity: reset covers both directions")
     reset.add_argument("--yes", action="store_true", help="do it (without: print what it would do, exit 2)")

@@ -2,8 +2,10 @@
 
 API level: the page renders the numbers the state store holds, a viewer gets no button and 403, and "sync this"
 creates a DAG run with that record id through Airflow's REST API. Browser level (Debian's chromium through
-chromedriver; skipped when absent unless ZCS_REQUIRE_BROWSER=1, which `.ci/run` sets once it installed them): the
-tiles show the store's numbers, a click creates the run, a viewer sees no button; the screenshot goes to docs/.
+chromedriver; skipped when absent unless ZCS_REQUIRE_BROWSER=1, which `.ci/run` sets once it installed them): each
+user signs in through Airflow's own login form (the simple auth manager's page, reached from the console's "Log in
+to Airflow" link, which brings the user back), the tiles show the store's numbers, a viewer sees no button, "sync
+this" and "import selected" create runs with those record ids; the screenshot goes to docs/.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tests.e2e.test_scheduler_runs import DAG_FILE, DAG_ID, TENANT
 from tests.e2e.webdriver import Browser, chromedriver_path, chromium_path
 from zoho_cscart_sync.state import StateStore
 from zoho_cscart_sync.state.models import EntityCounts
+from zoho_cscart_sync.state.unlinked import UnlinkedSeen
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.postgres]
 
@@ -39,8 +42,23 @@ EXPECTED_TILES = {
 SCREENSHOT = REPO_ROOT / "docs" / "operator_console.png"
 
 
+NOT_IN_CSCART = {
+    "z-new-1": ("accounts", "Acme Corp", "sub-account of account 77: shown in Zoho, not imported on its own"),
+    "z-new-2": (
+        "contacts",
+        "Jane Roe · jane@roe.example",
+        "quarantined (waiting): its account z-new-1 is not in CS-Cart",
+    ),
+    "z-new-3": ("accounts", "Bolt & Nut Ltd", "sub-account of account 77: shown in Zoho, not imported on its own"),
+}
+
+
 def _fill(store: StateStore) -> None:
     store.save_run_counts(TENANT_ID, "customers", "manual__r1", COUNTS)
+    store.note_unlinked(
+        TENANT_ID, "customers", run_id="manual__r1",
+        seen=[UnlinkedSeen(zoho_id, *about) for zoho_id, about in NOT_IN_CSCART.items()],
+    )  # fmt: skip
     for number in range(3):
         store.quarantine(
             TENANT_ID, "customers", Z2C, f"z-bad-{number}", reason=f"email 'dup{number}@x.example' is taken",
@@ -128,9 +146,11 @@ def test_page_renders_the_state_stores_numbers_and_a_viewer_gets_no_button_and_4
     assert tiles == EXPECTED_TILES
     assert "(3 open)" in page.text and f"no-email+1a2b@{TENANT_ID}.invalid" in page.text
     assert "data-action" not in page.text
+    assert "Bolt &amp; Nut Ltd" in page.text and 'name="zoho_id"' not in page.text
     refused = httpx.post(f"{_page_url(console)}/sync", data={"record": f"{Z2C}:z-bad-0"}, headers=viewer)
     assert refused.status_code == 403
-    assert _runs_with(console, "z-bad-0", timeout=0) == []
+    assert httpx.post(f"{_page_url(console)}/import", data={"zoho_id": "z-new-2"}, headers=viewer).status_code == 403
+    assert _runs_with(console, "z-bad-0", timeout=0) == [] and _runs_with(console, "z-new-2", timeout=0) == []
 
 
 def test_sync_this_creates_a_dag_run_with_that_record_id_through_the_rest_api(console):
@@ -154,16 +174,35 @@ def browser():
     session.quit()
 
 
-def test_in_a_browser_tiles_show_the_numbers_a_click_creates_the_run_and_a_viewer_has_no_button(console, browser):
-    browser.get(f"{console.api_url}/zoho-cscart/")
-    browser.add_cookie("_token", _token(console, "viewer"))
-    browser.get(_page_url(console))
+def _log_in_through_airflow(browser, airflow, user: str) -> None:
+    """No session: the console answers 401 with Airflow's login link; Airflow's own form signs the user in (it sets the
+    UI's ``_token`` cookie) and sends them back to the console page."""
+    browser.delete_cookies()
+    browser.get(_page_url(airflow))
+    browser.wait_for("#login")
+    browser.click("#login")
+    browser.wait_for('input[name="username"]')
+    assert browser.current_url().startswith(f"{airflow.api_url}/auth/login")
+    browser.type('input[name="username"]', user)
+    browser.type('input[name="password"]', PASSWORDS[user])
+    deadline = time.monotonic() + 10
+    while not browser.enabled('button[type="submit"]') and time.monotonic() < deadline:
+        time.sleep(0.2)
+    browser.click('button[type="submit"]')
     browser.wait_for('[data-tile="synced"]')
+    assert browser.current_url() == _page_url(airflow)
+    assert browser.text("header .user") == f"signed in as {user}"
+
+
+def test_in_a_browser_users_sign_in_through_airflows_form_see_the_numbers_and_their_clicks_create_runs(
+    console, browser
+):
+    _log_in_through_airflow(browser, console, "viewer")
     assert browser.find_all("[data-action]") == []
     assert browser.find_all("#read-only")
+    assert len(browser.find_all("[data-unlinked]")) == 3 and browser.find_all('input[name="zoho_id"]') == []
 
-    browser.add_cookie("_token", _token(console, "admin"))
-    browser.get(_page_url(console))
+    _log_in_through_airflow(browser, console, "admin")
     browser.wait_for('[data-action="sync-this"]')
     shown = {key: browser.text(f'[data-tile="{key}"] .value') for key in EXPECTED_TILES}
     assert shown == EXPECTED_TILES
@@ -175,3 +214,15 @@ def test_in_a_browser_tiles_show_the_numbers_a_click_creates_the_run_and_a_viewe
     [(run_id, conf)] = _runs_with(console, "z-bad-2")
     assert conf == {"record_ids": ["z-bad-2"]}
     assert run_id in browser.text("#message")
+
+    # Import selected: two of the Zoho records not in CS-Cart, one run (a one-way DAG: no direction to choose).
+    browser.click('[data-unlinked="z-new-1"] input[name="zoho_id"]')
+    browser.click('[data-unlinked="z-new-3"] input[name="zoho_id"]')
+    browser.click('[data-action="import-selected"]')
+    browser.wait_for("#message")
+    [(run_id, conf)] = _runs_with(console, "z-new-3")
+    assert conf == {"record_ids": ["z-new-1", "z-new-3"]}
+    deadline = time.monotonic() + 10
+    while run_id not in browser.text("#message") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert f"run {run_id} created for 2 record(s), {Z2C}" in browser.text("#message")

@@ -1,7 +1,7 @@
 """A minimal W3C WebDriver client for Debian's chromium + chromium-driver (no Selenium dependency).
 
-Only what the console's browser test needs: open a page, set a cookie, find elements by CSS, read text, click,
-take a screenshot. ``chromedriver_path()`` says whether the browser is installed (``.ci/run`` installs it).
+Only what the console's browser test needs: open a page, set or clear cookies, find elements by CSS, read text, type,
+click, take a screenshot. ``chromedriver_path()`` says whether the browser is installed (``.ci/run`` installs it).
 """
 
 from __future__ import annotations
@@ -78,6 +78,17 @@ class Browser:
     def add_cookie(self, name: str, value: str) -> None:
         self._s("POST", "/cookie", {"cookie": {"name": name, "value": value, "path": "/"}})
 
+    def delete_cookies(self) -> None:
+        self._s("DELETE", "/cookie")
+
+    def current_url(self) -> str:
+        return str(self._s("GET", "/url"))
+
+    def type(self, css: str, text: str) -> None:
+        """Type ``text`` into the element (key events, so script-driven forms such as Airflow's login see it)."""
+        element = _element(self._s("POST", "/element", {"using": "css selector", "value": css}))
+        self._s("POST", f"/element/{element}/value", {"text": text})
+
     def find_all(self, css: str) -> list[str]:
         return [_element(e) for e in self._s("POST", "/elements", {"using": "css selector", "value": css})]
 
@@ -94,6 +105,10 @@ class Browser:
 
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self._s("GET", "/screenshot")))
+
+    def enabled(self, css: str) -> bool:
+        element = _element(self._s("POST", "/element", {"using": "css selector", "value": css}))
+        return bool(self._s("GET", f"/element/{element}/enabled"))
 
     def wait_for(self, css: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

@@ -94,6 +94,8 @@ class CrmWrites(CrmBase):
             if not isinstance(items, list):
                 return _row_error("INVALID_DATA", "invalid data", {"api_name": "Ordered_Items"})
             for n, item in enumerate(items):
+                if isinstance(item, dict) and item.get("id") and ("_delete" in item or "Product_Name" not in item):
+                    continue  # a current line deleted, or updated without changing its product
                 product = item.get("Product_Name") if isinstance(item, dict) else None
                 pid = product.get("id") if isinstance(product, dict) else None
                 if not isinstance(pid, str) or not products.exists(pid):
@@ -161,8 +163,10 @@ class CrmWrites(CrmBase):
                 target = self.state.crm[tenant][LOOKUPS[module][key]].get(value["id"]) or {}
                 value = {"name": display_name(LOOKUPS[module][key], target), "id": value["id"]}
             if module == "Sales_Orders" and key == "Ordered_Items":
-                value = self.line_items(tenant, record["id"], value)
+                value = self.line_items(tenant, record["id"], value, record.get("Ordered_Items") or [])
             record[key] = value
+        if module == "Sales_Orders":
+            self.totals(record)
         if "Last_Name" in record and record.get("Last_Name") is not None:
             record["Full_Name"] = " ".join(p for p in (record.get("First_Name"), record.get("Last_Name")) if p)
         record["Modified_Time"] = crm_datetime(now, offset)
@@ -171,30 +175,63 @@ class CrmWrites(CrmBase):
         self.state.written_at[(tenant, module, record["id"])] = time.monotonic()
         return record
 
-    def line_items(self, tenant: str, order_id: str, items: list[Record]) -> list[Record]:
-        """Ordered_Items as CRM reads them back: line ids, product lookups with names, totals."""
-        products = self.state.crm[tenant]["Products"]
-        lines = []
+    def line_items(self, tenant: str, order_id: str, items: list[Record], current: list[Record]) -> list[Record]:
+        """Ordered_Items as CRM reads them back: line ids, product lookups with names, totals.
+
+        (U, modelled on CRM's subform rules) A line is kept by its id: an element with the ``id`` of a current line
+        updates that line, one with ``_delete`` (and an id) removes it, one without id is a *new* line, and the
+        current lines the request does not name stay. A client that wants to replace the lines names them."""
+        changes = {str(item["id"]): item for item in items if isinstance(item, dict) and item.get("id")}
+        lines: list[Record] = []
+        for line in current:
+            change = changes.get(str(line.get("id")))
+            if change is None:
+                lines.append(line)
+            elif "_delete" not in change:
+                lines.append(self.line(tenant, {**line, **change}))
+        used = {str(line.get("id")) for line in current}
         for n, item in enumerate(items):
-            product = products.get(item["Product_Name"]["id"]) or {}
-            quantity = float(item.get("Quantity", 1))
-            price = float(item.get("List_Price", product.get("Unit_Price") or 0))
-            discount = float(item.get("Discount", 0))
-            total = round(quantity * price, 2)
-            lines.append(
-                {
-                    "id": item.get("id") or f"{order_id[:-4]}9{n:03d}",
-                    "Product_Name": {"name": product.get("Product_Name"), "id": item["Product_Name"]["id"]},
-                    "Quantity": quantity,
-                    "List_Price": price,
-                    "Discount": discount,
-                    "Total": total,
-                    "Net_Total": round(total - discount, 2),
-                    "Description": item.get("Description"),
-                    "Line_Tax": item.get("Line_Tax", []),
-                }
+            if item.get("id"):
+                continue  # a current line (above), or an unknown line id, which CRM ignores (U)
+            line_id = next(
+                f"{order_id[:-4]}9{k:03d}" for k in range(n, n + 1000) if f"{order_id[:-4]}9{k:03d}" not in used
             )
+            used.add(line_id)
+            lines.append(self.line(tenant, {**item, "id": line_id}))
         return lines
+
+    def line(self, tenant: str, item: Record) -> Record:
+        product = self.state.crm[tenant]["Products"].get(item["Product_Name"]["id"]) or {}
+        quantity = float(item.get("Quantity", 1))
+        price = float(item.get("List_Price", product.get("Unit_Price") or 0))
+        discount = float(item.get("Discount", 0))
+        total = round(quantity * price, 2)
+        return {
+            "id": item["id"],
+            "Product_Name": {"name": product.get("Product_Name"), "id": item["Product_Name"]["id"]},
+            "Quantity": quantity,
+            "List_Price": price,
+            "Discount": discount,
+            "Total": total,
+            "Net_Total": round(total - discount, 2),
+            "Description": item.get("Description"),
+            "Line_Tax": item.get("Line_Tax", []),
+        }
+
+    @staticmethod
+    def totals(record: Record) -> None:
+        """What CRM computes on every write: Sub_Total (the lines' net totals) and Grand_Total (Sub_Total - Discount
+        + Tax + Adjustment)."""
+        lines = [line for line in record.get("Ordered_Items") or [] if isinstance(line, dict)]
+        sub_total = round(sum(float(line.get("Net_Total") or 0) for line in lines), 2)
+        record["Sub_Total"] = sub_total
+        record["Grand_Total"] = round(
+            sub_total
+            - float(record.get("Discount") or 0)
+            + float(record.get("Tax") or 0)
+            + float(record.get("Adjustment") or 0),
+            2,
+        )
 
     def state_owner(self, tenant: str) -> dict[str, str]:
         creds = zoho_creds(tenant)
@@ -290,8 +327,11 @@ class CrmWrites(CrmBase):
             return body
         check_fields = body.get("duplicate_check_fields") or list(UPSERT_DEFAULT[module])
         known = self.known_fields(table)
+        # Only the module's system duplicate-check fields and fields marked "do not allow duplicates" may be
+        # listed (zoho_api.md 2.6): a field that may repeat cannot identify the record to update.
+        allowed = set(UPSERT_DEFAULT[module]) | set(UNIQUE_FIELDS.get(module, ()))
         for field in check_fields:
-            if field not in known:
+            if field not in known or field not in allowed:
                 return crm_error(
                     400,
                     "INVALID_DATA",
@@ -334,7 +374,8 @@ class CrmWrites(CrmBase):
             all_inserts = all_inserts and existing is None
             row = _row_ok("record updated" if existing else "record added", self.success_details(record))
             row["action"] = "update" if existing else "insert"
-            row["duplicate_field"] = matched_field
+            if matched_field is not None:  # a non-nullable string in the OAS: absent on an insert (or a match by id)
+                row["duplicate_field"] = matched_field
             results.append(row)
         # (U) 201 when every row was inserted, 200 otherwise; 207 for mixed success/failure.
         return _write_response(results, all_ok_status=201 if all_inserts else 200)

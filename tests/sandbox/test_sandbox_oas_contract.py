@@ -44,6 +44,40 @@ def test_crm_writes_validate(acme_zoho, oas):
     oas.validate("crm-v8/record.json", upserted, server=CRM)
 
 
+def test_crm_sales_orders_and_products_writes_validate(acme_zoho, oas):
+    """What the orders' CRM target sends and reads (sales_orders_in: crm): Products inserted (a duplicate code
+    answered with its holder), a Sales_Orders upsert on Subject, the order read back with its lines and totals,
+    a line deleted by id, and a duplicate-check field CRM refuses."""
+    products = acme_zoho.crm(
+        "POST", "/Products", json={"data": [{"Product_Name": "Oas", "Product_Code": "OAS-P1"}] * 2}
+    )
+    assert products.status_code == 207  # the second has the first's (unique) code
+    oas.validate("crm-v8/record.json", products, server=CRM)
+    product_id = products.json()["data"][0]["details"]["id"]
+    line = {"Product_Name": {"id": product_id}, "Quantity": 2, "List_Price": 3.5}
+    body = {"data": [{"Subject": "CSC-OAS", "Ordered_Items": [line, line]}], "duplicate_check_fields": ["Subject"]}
+    upserted = acme_zoho.crm("POST", "/Sales_Orders/upsert", json=body)
+    assert upserted.status_code == 201
+    oas.validate("crm-v8/record.json", upserted, server=CRM)
+    order_id = upserted.json()["data"][0]["details"]["id"]
+    single = acme_zoho.crm("GET", f"/Sales_Orders/{order_id}")
+    oas.validate("crm-v8/record.json", single, server=CRM)
+    first, second = (row["id"] for row in single.json()["data"][0]["Ordered_Items"])
+    lines = [{**line, "id": first}, {"id": second, "_delete": None}]
+    again = {
+        "data": [{"id": order_id, "Subject": "CSC-OAS", "Ordered_Items": lines}],
+        "duplicate_check_fields": ["Subject"],
+    }
+    updated = acme_zoho.crm("POST", "/Sales_Orders/upsert", json=again)
+    assert updated.status_code == 200
+    oas.validate("crm-v8/record.json", updated, server=CRM)
+    refused = acme_zoho.crm(
+        "POST", "/Contacts/upsert", json={"data": [{"Last_Name": "X"}], "duplicate_check_fields": ["Last_Name"]}
+    )
+    assert refused.status_code == 400
+    oas.validate("crm-v8/record.json", refused, server=CRM)
+
+
 def test_crm_error_bodies_validate(acme_zoho, oas):
     missing_fields = acme_zoho.crm("GET", "/Contacts")
     assert missing_fields.status_code == 400

@@ -154,8 +154,28 @@ def test_insert_does_not_dedupe_email_but_upsert_does(acme_zoho):
         "Email",
         existing["id"],
     )
-    assert (rows[1]["action"], rows[1]["duplicate_field"]) == ("insert", None)
+    assert (rows[1]["action"], rows[1].get("duplicate_field")) == ("insert", None)
     assert acme_zoho.crm("GET", f"/Contacts/{existing['id']}").json()["data"][0]["First_Name"] == "Janet"
+
+
+def test_upsert_takes_only_system_or_unique_duplicate_check_fields(acme_zoho):
+    """Sales_Orders match on Subject (a system duplicate-check field), Products on their unique Product_Code in
+    this org; a field that may repeat (Contacts' Last_Name) cannot identify the record to update."""
+    product = seed.zoho_products("acme_store")[2]  # [1] is the seed's product without code
+
+    def upsert(module: str, record: dict, field: str):
+        return acme_zoho.crm("POST", f"/{module}/upsert", json={"data": [record], "duplicate_check_fields": [field]})
+
+    line = {"Product_Name": {"id": product["id"]}, "Quantity": 1}
+    first = upsert("Sales_Orders", {"Subject": "CSC-77001", "Ordered_Items": [line]}, "Subject")
+    again = upsert("Sales_Orders", {"Subject": "CSC-77001", "Status": "Approved"}, "Subject")
+    assert (first.json()["data"][0]["action"], again.json()["data"][0]["action"]) == ("insert", "update")
+    assert again.json()["data"][0]["details"]["id"] == first.json()["data"][0]["details"]["id"]
+    by_code = upsert("Products", {"Product_Name": "Renamed", "Product_Code": product["Product_Code"]}, "Product_Code")
+    assert by_code.json()["data"][0]["details"]["id"] == product["id"]
+    refused = upsert("Contacts", {"Last_Name": "Doe"}, "Last_Name")
+    assert refused.status_code == 400
+    assert refused.json()["details"] == {"api_name": "Last_Name", "param_name": "duplicate_check_fields"}
 
 
 def test_unique_product_code_answers_duplicate_data(acme_zoho):
@@ -288,6 +308,48 @@ def test_sales_order_insert_reads_back_line_items(acme_zoho):
     assert order["Account_Name"] == {"name": "Acme Berlin GmbH", "id": account["id"]}
     no_lines = acme_zoho.crm("POST", "/Sales_Orders", json={"data": [{"Subject": "Empty"}]})
     assert no_lines.json()["data"][0]["details"]["api_name"] == "Ordered_Items"
+
+
+def test_sales_order_lines_are_kept_by_id_and_totals_are_computed(acme_zoho):
+    """(U, modelled on CRM's subform rules) An update names a line by its id; a line without id is a new line,
+    ``_delete`` removes one, a line not named stays. Sub_Total and Grand_Total are CRM's."""
+    first, second = seed.zoho_products("acme_store")[5:7]
+    body = {
+        "Subject": "CSC order 1002",
+        "Discount": 1.5,
+        "Adjustment": 5,
+        "Ordered_Items": [
+            {"Product_Name": {"id": first["id"]}, "Quantity": 2, "List_Price": 10},
+            {"Product_Name": {"id": second["id"]}, "Quantity": 1, "List_Price": 4},
+        ],
+    }
+    order_id = acme_zoho.crm("POST", "/Sales_Orders", json={"data": [body]}).json()["data"][0]["details"]["id"]
+
+    def read() -> dict:
+        return acme_zoho.crm("GET", f"/Sales_Orders/{order_id}").json()["data"][0]
+
+    order = read()
+    assert (order["Sub_Total"], order["Grand_Total"]) == (24.0, 27.5)
+    one, two = (line["id"] for line in order["Ordered_Items"])
+    # A line without id is added (the two current lines stay).
+    added = [{"Product_Name": {"id": first["id"]}, "Quantity": 1, "List_Price": 1}]
+    assert (
+        acme_zoho.crm("PUT", f"/Sales_Orders/{order_id}", json={"data": [{"Ordered_Items": added}]}).status_code == 200
+    )
+    assert [line["id"] for line in read()["Ordered_Items"]][:2] == [one, two] and len(read()["Ordered_Items"]) == 3
+    third = read()["Ordered_Items"][2]["id"]
+    # By id: the first line changes, the third is deleted, the second (not named) stays.
+    changes = [
+        {"id": one, "Product_Name": {"id": first["id"]}, "Quantity": 3, "List_Price": 10},
+        {"id": third, "_delete": None},
+    ]
+    assert (
+        acme_zoho.crm("PUT", f"/Sales_Orders/{order_id}", json={"data": [{"Ordered_Items": changes}]}).status_code
+        == 200
+    )
+    order = read()
+    assert [(line["id"], line["Quantity"]) for line in order["Ordered_Items"]] == [(one, 3.0), (two, 1.0)]
+    assert (order["Sub_Total"], order["Grand_Total"]) == (34.0, 37.5)
 
 
 def test_coql_follows_lookups_to_the_related_module(acme_zoho):

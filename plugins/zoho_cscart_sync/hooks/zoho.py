@@ -356,6 +356,14 @@ class ZohoHook(HttpHook):
             extra={"duplicate_check_fields": list(duplicate_check_fields), "trigger": list(trigger)},
         )
 
+    def crm_insert(
+        self, module: str, records: Sequence[Mapping[str, Any]], *, trigger: Sequence[str] = ()
+    ) -> list[WriteResult]:
+        """Insert records (``POST /{module}``) in batches of <= 100. Not idempotent: a caller whose answer is lost
+        looks the records up before sending them again. Unique fields answer ``DUPLICATE_DATA`` with the holder
+        in ``details.duplicate_record``."""
+        return self._crm_write("POST", f"{CRM_BASE}/{module}", records, extra={"trigger": list(trigger)})
+
     def crm_update(
         self, module: str, records: Sequence[Mapping[str, Any]], *, trigger: Sequence[str] = ()
     ) -> list[WriteResult]:

@@ -43,6 +43,10 @@ def build_writer(run: EntityRun, target: TargetSpec, route: str | None) -> Targe
             name: bool(getattr(settings, name, False)) for name in ("notify_user", "notify_department", "notify_vendor")
         }
         return CsCartOrderWriter(run.cscart, notify=notify)
+    if key == ("zoho_crm", "Sales_Orders"):
+        from zoho_cscart_sync.pipelines.crm_order_writer import build_crm_sales_order_writer
+
+        return build_crm_sales_order_writer(run)
     if target.system == "zoho_crm":
         from zoho_cscart_sync.pipelines.zoho_writers import CrmUpsertWriter
 

@@ -1,13 +1,14 @@
 """The "Not in CS-Cart" list: Zoho records a Zoho -> CS-Cart run read and left without a CS-Cart twin.
 
 Called by the runner after the direction's load (``SpecPipeline.load``), outside dry runs and stock-only runs. It
-re-reads the run's own staged Zoho records (no API call), ``LINK_BATCH`` at a time: one batched link lookup and one
-batched upsert per page (``StateStore.note_unlinked``). A record is listed when it has no live link with a CS-Cart id
+re-reads the run's own staged Zoho records (no API call), ``PAGE`` at a time: one batched link lookup per page and,
+for a page with records left without a twin, one batched upsert (``StateStore.note_unlinked``); a page whose records
+are all linked (the usual case) costs the lookup only. A record is listed when it has no live link with a CS-Cart id
 after the load, whatever kept it back (skipped by a rule or an import filter, waiting for a prerequisite,
-quarantined, not written), with a label from its Zoho fields and why; records of the page that are linked now, and
-those Zoho's deleted feed reports, are unlisted. After a full read, listed records of the streams read that the read
-did not find are unlisted too (gone from Zoho), and every load sweeps out records linked meanwhile by the opposite
-direction.
+quarantined, not written), with a label from its Zoho fields and why (the skip reasons are read from the mapped
+records only when a page needs them). Records Zoho's deleted feed reports are unlisted; after a full read, listed
+records of the streams read that the read did not find are unlisted too (gone from Zoho); and every load ends with
+one sweep that unlists the records linked since, by this run or by the opposite direction.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def note_unlinked(run: EntityRun, mapped: Mapping[str, Any]) -> dict[str, int]:
         return {}
     store, tenant, entity, run_id = run.store, run.tenant_id, run.entity, run.ctx.run_id
     listed = unlisted = 0
-    skipped = _SkipReasons(mapped["mapped"], targets[0].name)
+    skipped: _SkipReasons | None = None  # read from the mapped records only once a page has an unlinked record
     try:
         for stream in run.direction_spec.streams:
             ref = streams.get(stream.name)
@@ -89,17 +90,24 @@ def note_unlinked(run: EntityRun, mapped: Mapping[str, Any]) -> dict[str, int]:
             while page := list(islice(rows, PAGE)):
                 ids = [str(row[stream.id_field]) for row in page]
                 links = store.get_links(tenant, entity, zoho_ids=ids)
-                linked = {i for i, link in links.items() if link.cscart_id and link.deleted_at is None}
-                reasons = skipped.of([i for i in ids if i not in linked])
+                unlinked = [
+                    (zoho_id, row)
+                    for zoho_id, row in zip(ids, page, strict=True)
+                    if not (zoho_id in links and links[zoho_id].cscart_id and links[zoho_id].deleted_at is None)
+                ]
+                if not unlinked:
+                    continue  # the usual page: all linked (listed ones among them leave by the sweep below)
+                skipped = skipped or _SkipReasons(mapped["mapped"], targets[0].name)
+                reasons = skipped.of([zoho_id for zoho_id, _ in unlinked])
                 seen = [
                     UnlinkedSeen(zoho_id, stream.name, record_label(row), reasons.get(zoho_id) or "not written yet")
-                    for zoho_id, row in zip(ids, page, strict=True)
-                    if zoho_id not in linked
+                    for zoho_id, row in unlinked
                 ]
-                store.note_unlinked(tenant, entity, seen=seen, gone=sorted(linked), run_id=run_id)
+                store.note_unlinked(tenant, entity, seen=seen, run_id=run_id)
                 listed += len(seen)
     finally:
-        skipped.close()
+        if skipped is not None:
+            skipped.close()
     deleted = mapped.get("deleted")
     if deleted and deleted.get("records"):
         rows = iter(read_staged_records(deleted))

@@ -215,3 +215,17 @@ def test_a_status_map_crm_cannot_express_is_refused_before_any_call(tmp_path, sa
     plan = run.get_task_instance("plan")
     assert str(getattr(plan.state, "value", plan.state)) == "failed"  # refused by the plan task: nothing read
     assert {k: v - before.get(k, 0) for k, v in sandbox_clean.counters().items() if v != before.get(k, 0)} == {}
+
+
+def test_a_dry_run_writes_nothing_to_crm(tmp_path, sandbox_clean, monkeypatch, airflow_db):
+    dags, _ = _dags(tmp_path, sandbox_clean, monkeypatch)
+    before = sandbox_clean.counters()
+    run = dags.orders.run(ACME, direction="cscart_to_zoho", full_refresh=True, dry_run=True)
+    assert run.state == "success"
+    report = directions_of(run)["cscart_to_zoho"]
+    assert report["created"] == len(_placed(cscart_orders(sandbox_clean))) and report["failed"] == 0, report
+    # Only look-ups (COQL by Subject, a POST that reads): no record written, no link stored.
+    written = new_writes(before, sandbox_clean.counters())
+    assert set(written) <= {"POST /crm/v8/coql"}, written
+    assert CrmSalesOrders(sandbox_clean, ACME).by_subject() == {}
+    assert list(dags.store().list_links(ACME, "orders")) == list(dags.store().list_links(ACME, "crm_products")) == []

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.customers_support import directions_of
 from tests.e2e.orders_support import SalesOrders, cscart_orders, make_orders_dags
-from tests.e2e.products_support import new_writes
+from tests.e2e.products_support import calls_between, new_writes
 
 pytestmark = pytest.mark.integration
 
@@ -75,4 +75,38 @@ def test_cscart_orders_become_books_sales_orders_and_a_second_run_writes_nothing
     # A second run writes nothing.
     before = sandbox_clean.counters()
     assert dags.orders.run(ACME, full_refresh=True).state == "success"
+    assert new_writes(before, sandbox_clean.counters()) == {}
+
+
+def test_zoho_to_cscart_reads_the_sales_orders_through_books_and_imports_the_same_orders(
+    tmp_path, sandbox_clean, monkeypatch, airflow_db
+):
+    """A Books organisation may have no Inventory: with ``sales_orders_in: books`` the import reads Books' sales
+    orders (Books' ``open`` is Inventory's ``confirmed``: imported as P) and never calls Inventory."""
+    dags = make_orders_dags(tmp_path, sandbox_clean, monkeypatch, BOOKS)
+    assert dags.products.run(ACME, full_refresh=True).state == "success"
+    seeded = BooksSalesOrders(sandbox_clean, ACME).salesorders()
+    assert "open" in {row["status"] for row in seeded.values()}, "Books shows confirmed orders as open"
+    before = sandbox_clean.counters()
+    run = dags.orders.run(ACME, full_refresh=True, direction="zoho_to_cscart")
+    assert run.state == "success"
+    after = sandbox_clean.counters()
+    assert calls_between(before, after, "/inventory/v1/") == 0
+    assert calls_between(before, after, "GET /books/v3/salesorders") > 0
+
+    imported = {
+        str(o["details"]).removeprefix("Zoho "): o for o in cscart_orders(sandbox_clean).values() if o.get("details")
+    }
+    letter = {"open": "P", "fulfilled": "C", "closed": "C"}
+    for row in seeded.values():
+        if row["salesorder_number"] in imported:
+            assert imported[row["salesorder_number"]]["status"] == letter[row["status"]], row
+    opened = [row["salesorder_number"] for row in seeded.values() if row["status"] == "open"]
+    assert opened and any(number in imported for number in opened), (opened, sorted(imported))
+    skipped = [row for row in seeded.values() if row["status"] in ("draft", "void")]
+    assert skipped and not [row for row in skipped if row["salesorder_number"] in imported]
+
+    # A second run writes nothing.
+    before = sandbox_clean.counters()
+    assert dags.orders.run(ACME, full_refresh=True, direction="zoho_to_cscart").state == "success"
     assert new_writes(before, sandbox_clean.counters()) == {}

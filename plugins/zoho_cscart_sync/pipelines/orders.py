@@ -110,10 +110,13 @@ class OrdersSettings(EntitySettings):
     """CS-Cart -> Zoho, a line whose product is not in Zoho yet: ``wait`` (the order waits in quarantine until the
     products sync links the product) or ``description_line`` (the order goes now, that line as a free-text line
     with the product's name, price and quantity; it gets its item when the product is linked)."""
-    sales_orders_in: Literal["inventory", "books"] = "inventory"
-    """CS-Cart -> Zoho target: Zoho Inventory sales orders, or Zoho Books sales orders (the same organisation:
+    sales_orders_in: Literal["inventory", "books", "crm"] = "inventory"
+    """CS-Cart -> Zoho target: Zoho Inventory sales orders, Zoho Books sales orders (the same organisation:
     contacts are shared; Books' ``open`` is Inventory's ``confirmed``, so ``order_status_map`` keeps Inventory's
-    words). Zoho -> CS-Cart reads the organisation's sales orders through Inventory either way."""
+    words), or Zoho CRM ``Sales_Orders`` (``crm_order_writer``: Subject ``CSC-<id>``, the customer's CRM contact,
+    CRM Products found or created; Inventory's words become CRM's Created / Approved /
+    Cancelled). Zoho -> CS-Cart reads the organisation's sales orders through the same app (Books: an organisation
+    without Inventory has no Inventory API; with ``crm``: Inventory, CRM sales orders are not imported)."""
     multivendor_carts: Literal["vendor_orders", "parent_order"] = "vendor_orders"
     """CS-Cart -> Zoho, a Multi-Vendor cart split into vendor orders: send each ``vendor_orders`` (default), or
     the cart's ``parent_order`` once (whole-store tenants; see the module docstring)."""
@@ -328,13 +331,23 @@ class OrdersQuirks(EntityQuirks):
             self._users[email] = min(matches, key=int) if matches else "0"
         return self._users[email]
 
+    def _inventory_word(self, books_status: str) -> str:
+        table = self.run.mapping(Direction.ZOHO_TO_CSCART, "books_salesorders").value_maps[
+            "books_salesorder_status_to_inventory"
+        ]
+        known, word = table.lookup(books_status)
+        return str(word) if known else books_status
+
     def skip_reason(
         self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None
     ) -> str | None:
         flags = _link_flags(link)
+        status = str(row.get("status") or "")
+        # Settings and run options use Inventory's words; Books says "open" for "confirmed".
+        word = self._inventory_word(status) if stream.system == "zoho_books" else status
         chosen = self.run.ctx.options.get(ORDER_STATUSES) or []
-        if chosen and str(row.get("status")) not in chosen:
-            return f"status {row.get('status')!r} is not among this run's order_statuses ({', '.join(chosen)})"
+        if chosen and status not in chosen and word not in chosen:
+            return f"status {status!r} is not among this run's order_statuses ({', '.join(chosen)})"
         if self.run.direction is Direction.CSCART_TO_ZOHO:
             if FROM_ZOHO in flags:
                 return f"imported from Zoho sales order {link.zoho_id if link else '?'}; Zoho is its master"
@@ -356,8 +369,7 @@ class OrdersQuirks(EntityQuirks):
             reference = str(row.get("reference_number") or "")
             if CSCART_REFERENCE.match(reference):
                 return f"sales order {reference} was made from a CS-Cart order whose link is not confirmed yet"
-            status = str(row.get("status") or "")
-            if status not in self.settings.import_statuses:
+            if word not in self.settings.import_statuses:
                 return f"status {status!r} is not in entities.orders.settings.import_statuses"
         return None
 
@@ -367,7 +379,7 @@ ORDERS = EntitySpec(
     settings_model=OrdersSettings,
     quirks="zoho_cscart_sync.pipelines.orders:OrdersQuirks",
     # Dashboard: CS-Cart orders in the tenant's scope (parents hidden), and Zoho sales orders (counted at full reads).
-    counts=CountsSpec(cscart_stream="orders", zoho_streams=("salesorders",)),
+    counts=CountsSpec(cscart_stream="orders", zoho_streams=("salesorders", "books_salesorders")),
     directions=(
         DirectionSpec(
             direction=Direction.ZOHO_TO_CSCART,
@@ -381,6 +393,19 @@ ORDERS = EntitySpec(
                     mapping="inventory_salesorders",
                     window="finance_modified",
                     full_records=True,
+                    enabled_when=("sales_orders_in", ("inventory", "crm")),
+                ),
+                # The same organisation's sales orders through Books (sales_orders_in: books): an organisation
+                # without Zoho Inventory has no Inventory API to read them from.
+                StreamSpec(
+                    name="books_salesorders",
+                    system="zoho_books",
+                    resource="salesorders",
+                    id_field="salesorder_id",
+                    mapping="books_salesorders",
+                    window="finance_modified",
+                    full_records=True,
+                    enabled_when=("sales_orders_in", "books"),
                 ),
             ),
             targets=(
@@ -425,6 +450,16 @@ ORDERS = EntitySpec(
                     write="find_then_create",
                     mapping="books_salesorders",
                     enabled_when=("sales_orders_in", "books"),
+                ),
+                # Zoho CRM Sales_Orders instead: 100 orders a /upsert call matched on Subject (crm_order_writer).
+                TargetSpec(
+                    name="crm_sales_orders",
+                    system="zoho_crm",
+                    resource="Sales_Orders",
+                    match_key="order_ref",
+                    write="batch_upsert",
+                    mapping="crm_salesorders",
+                    enabled_when=("sales_orders_in", "crm"),
                 ),
             ),
         ),

@@ -283,3 +283,15 @@ def test_quarantine_can_be_ordered_newest_last_seen_first_and_paged_by_that_key(
     assert client.get(PRODUCTS, params={"qsort": "age"}, headers=_as("viewer")).status_code == 400
     bad = {"qsort": "last_seen", "qls": "yesterday", "qad": Z2C, "qaid": "x"}
     assert client.get(PRODUCTS, params=bad, headers=_as("viewer")).status_code == 400
+
+
+def test_the_tab_on_a_dag_page_opens_that_dags_tenant_and_entity(console):
+    client, _store, _trigger = console
+    # Airflow's UI puts the DAG's id into the tab's href (/dag/{DAG_ID}) on every DAG's page.
+    opened = client.get(f"/dag/{DAG}", headers=_as("viewer"), follow_redirects=False)
+    assert (opened.status_code, opened.headers["location"]) == (303, f"/zoho-cscart{PRODUCTS}")
+    # Another DAG of the Airflow instance: said plainly, not an error page about a tenant.
+    other = client.get("/dag/some_etl_dag", headers=_as("viewer"))
+    assert other.status_code == 404 and "some_etl_dag is not a" in other.text
+    # Without a login, the tab asks for one like every page.
+    assert client.get(f"/dag/{DAG}", follow_redirects=False).status_code == 401

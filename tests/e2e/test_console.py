@@ -136,6 +136,14 @@ def test_plugin_is_registered_with_its_navigation_entry(console):
     [ours] = [p for p in plugins if p["name"] == "zoho_cscart_console"]
     assert ours["external_views"][0]["href"] == "/zoho-cscart/"
     assert ours["external_views"][0]["url_route"] == "zoho-cscart"
+    # A tab on every DAG's page; Airflow's UI puts the DAG id in place of {DAG_ID}, and the console answers it
+    # with that DAG's tenant and entity.
+    [tab] = [view for view in ours["external_views"] if view["destination"] == "dag"]
+    assert tab["href"] == "/zoho-cscart/dag/{DAG_ID}"
+    admin = {"Authorization": f"Bearer {_token(console, 'admin')}"}
+    opened = httpx.get(console.api_url + tab["href"].replace("{DAG_ID}", DAG_ID), headers=admin, follow_redirects=True)
+    assert opened.status_code == 200 and str(opened.url) == _page_url(console), (opened.status_code, opened.url)
+    assert 'data-tile="cscart_total"' in opened.text
 
 
 def test_page_renders_the_state_stores_numbers_and_a_viewer_gets_no_button_and_403(console):

@@ -197,6 +197,19 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             rows.append({"scope": scope, "tiles": tiles, "latest": latest})
         return render("index.html", rows=rows, user=caller.name)
 
+    @app.get("/dag/{dag_id}", response_class=HTMLResponse)
+    def dag_tab(request: Request, dag_id: str) -> Response:
+        """The tab on a DAG's page: that DAG's tenant and entity, when it is one of this package's DAGs."""
+        caller = _sync_caller(request, caller_of)
+        scope = next((s for s in state().get_scopes() if s.dag_id == dag_id), None)
+        if scope is None:
+            raise HTTPException(
+                status_code=404,
+                detail=f"DAG {dag_id} is not a {PRODUCT_NAME} sync DAG (those are zoho_cscart__<tenant>__<entity>)",
+            )
+        visible_scope(caller, scope.tenant, scope.entity)
+        return RedirectResponse(f"{state().settings.base_path}/t/{scope.tenant}/{scope.entity}", status_code=303)
+
     @app.get("/t/{tenant}/{entity}", response_class=HTMLResponse)
     def entity(
         request: Request,

@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
-from zoho_cscart_sync.console import PRODUCT_NAME, URL_PREFIX, URL_ROUTE
+from zoho_cscart_sync.console import DAG_TAB_ROUTE, PRODUCT_NAME, URL_PREFIX, URL_ROUTE
 
 
 class LazyConsoleApp:
@@ -50,5 +50,13 @@ class ZohoCsCartConsolePlugin(AirflowPlugin):
             "url_route": URL_ROUTE,
             "destination": "nav",
             "category": "browse",
-        }
+        },
+        # A tab on each DAG's page: Airflow puts the DAG's id in place of {DAG_ID}; the console shows that
+        # tenant and entity, or says the DAG is not one of this package's.
+        {
+            "name": PRODUCT_NAME,
+            "href": f"{URL_PREFIX}/dag/{{DAG_ID}}",
+            "url_route": DAG_TAB_ROUTE,
+            "destination": "dag",
+        },
     ]

@@ -8,17 +8,23 @@ sales orders are the same records in both apps (zoho_api.md 4).
 **Sales orders (CS-Cart -> Zoho).** Inventory has no upsert and does not refuse a second sales order with one
 ``reference_number``, so an unlinked order is looked up by its reference (``CSC-<order id>``) before it is
 created (``find_then_create``); a create whose answer is lost is looked up the same way before anything is sent
-again. The status is an action: Inventory moves an order ``draft -> confirmed -> void`` only through its status
-calls, and what it cannot do (back to draft, out of void) is refused with the reason, never dropped silently.
+again. When a run has more unlinked orders than the organisation has pages of ``CSC-`` sales orders (a first
+sync), those are read once (``reference_number_startswith=CSC-``, 200 a call) instead of one look-up per order.
+The status is an action: Inventory moves an order ``draft -> confirmed -> void`` only through its status calls,
+and what it cannot do (back to draft, out of void) is refused with the reason, never dropped silently.
 
 **Contacts.** An order's customer in Inventory is an Inventory contact, a different record from the CRM contact
 the customers sync keeps. One contact per e-mail (registered customers and guests alike), found by e-mail or
-created, and kept in the ID map under ``order_contacts`` (CS-Cart side: the lower-cased e-mail).
+created, and kept in the ID map under ``order_contacts`` (CS-Cart side: the lower-cased e-mail). The contact list
+is read alongside, one page per look-up at most: once it is read to its end (an organisation with few contacts,
+or a run with many new e-mails) every e-mail is answered from it, so a run never spends more than twice the
+cheaper of "a look-up per e-mail" and "the whole list".
 
 **CS-Cart orders (Zoho -> CS-Cart).** CS-Cart takes every order and starts it as ``O``; the status is set with
 a status-only PUT (no e-mail unless the tenant asks, ``notify_*``), which CS-Cart answers 200 even for an order
-that does not exist, so the order is read back to verify it. An imported order is created once; afterwards only
-its status follows Zoho (a full PUT would recalculate and replace the order's lines).
+that does not exist, so the order is read back to verify it (for an order created in the same run, only the first
+of each status letter: the order exists, and the read checks that the store knows the letter). An imported order
+is created once; afterwards only its status follows Zoho (a full PUT would recalculate and replace its lines).
 """
 
 from __future__ import annotations
@@ -95,6 +101,10 @@ SETTABLE_BOOKS_STATUSES = ("draft", "open", "void")
 FREE_LINE = "free-line:"
 """Item id prefix the orders quirk gives a line whose product is not in Zoho (``missing_products:
 description_line``): sent as a line with name, rate and quantity and no item."""
+OUR_REFERENCE_PREFIX = "CSC-"
+"""Every reference the sync gives a sales order starts with this (``CSC-<order id>``, the mapping's ``affix``)."""
+LIST_PAGE = 200
+"""Rows per Zoho list call (Inventory's and Books' maximum)."""
 NEWEST_ORDERS_SCANNED = 500
 """CS-Cart orders (newest first) searched for an interrupted import: CS-Cart cannot filter by the admin note."""
 
@@ -109,19 +119,52 @@ class InventorySalesOrderWriter:
     written_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     """sales order id -> the API's answer to the last write (its status decides the status call)."""
     label: str = ""
+    references: dict[str, list[str]] | None = None
+    """Every ``CSC-`` reference of the organisation -> its sales order ids, when this run read them all
+    (:meth:`plan_lookups`); None: one look-up per order."""
 
     def __post_init__(self) -> None:
         self.label = self.label or f"zoho {self.api.path}/{SALESORDERS}"
 
+    def plan_lookups(self, expected: int) -> None:
+        """Read every ``CSC-`` sales order once when that takes fewer calls than ``expected`` look-ups.
+
+        Zoho gives no total: pages are read until the end or until half the expected look-ups are spent, and
+        then the index is dropped (at most half the look-ups wasted; an organisation with many more of the sync's
+        sales orders than the run has new orders is never read whole).
+        """
+        if expected < 2 or self.references is not None:
+            return
+        references: dict[str, list[str]] = {}
+        budget = max(1, expected // 2)
+        params = {"reference_number_startswith": OUR_REFERENCE_PREFIX, "per_page": LIST_PAGE}
+        for pages, page in enumerate(self.api.pages(self.hook, SALESORDERS, params), start=1):
+            for row in page:
+                reference = str(row.get("reference_number") or "")
+                if reference.startswith(OUR_REFERENCE_PREFIX):
+                    references.setdefault(reference, []).append(str(row["salesorder_id"]))
+            if pages >= budget:
+                log.info("%s: reference index given up after %d pages: look-ups are cheaper", self.label, pages)
+                return
+        self.references = references
+
     def find_by_natural_key(self, key_kind: str, key_value: str) -> str | None:
         if key_kind != ORDER_REF:
             return None
-        matches = [
-            str(row["salesorder_id"])
-            for page in self.api.pages(self.hook, SALESORDERS, {"reference_number": key_value, "per_page": 200})
-            for row in page
-            if str(row.get("reference_number") or "") == key_value
-        ]
+        return self._find(key_value, indexed=True)
+
+    def _find(self, key_value: str, *, indexed: bool) -> str | None:
+        if indexed and self.references is not None and key_value.startswith(OUR_REFERENCE_PREFIX):
+            matches = list(self.references.get(key_value, ()))
+        else:
+            matches = [
+                str(row["salesorder_id"])
+                for page in self.api.pages(
+                    self.hook, SALESORDERS, {"reference_number": key_value, "per_page": LIST_PAGE}
+                )
+                for row in page
+                if str(row.get("reference_number") or "") == key_value
+            ]
         if len(matches) > 1:
             raise RecordRejected(
                 f"several Zoho sales orders ({', '.join(sorted(matches))}) have reference {key_value!r}; "
@@ -139,10 +182,12 @@ class InventorySalesOrderWriter:
         try:
             order = self.api.create(self.hook, SALESORDERS, _wire(payload))
         except AmbiguousWriteError:
-            existing = self.find_by_natural_key(ORDER_REF, reference) if reference else None
+            # Asked live: the index was read before this create, which may have landed.
+            existing = self._find(reference, indexed=False) if reference else None
             if existing is None:
                 raise
             self.update(existing, payload)
+            self._indexed(reference, existing)
             return existing
         except FatalApiError as exc:
             if exc.status == 400:
@@ -152,7 +197,14 @@ class InventorySalesOrderWriter:
         if not order_id:
             raise RecordRejected(f"{self.api.name} created the sales order but returned no id", field="salesorder_id")
         self.written_rows = {order_id: dict(order)}
+        self._indexed(reference, order_id)
         return order_id
+
+    def _indexed(self, reference: str, order_id: str) -> None:
+        if self.references is not None and reference.startswith(OUR_REFERENCE_PREFIX):
+            known = self.references.setdefault(reference, [])
+            if order_id not in known:
+                known.append(order_id)
 
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
         try:
@@ -220,6 +272,14 @@ class InventoryContacts:
     """The app the contacts are looked up and created through; Inventory and Books share an organisation's
     contacts, so the ID map holds for both."""
 
+    listing: Iterator[list[dict[str, Any]]] | None = None
+    """The contact list being read alongside the look-ups (one page per look-up at most)."""
+    listed: dict[str, str] | None = None
+    """E-mail -> contact id of the pages of the contact list read so far (the first contact of each e-mail)."""
+    list_complete: bool = False
+    pages_read: int = 0
+    lookups: int = 0
+
     def contact_for(
         self, email: str, name: str, addresses: Mapping[str, Mapping[str, str]] | None = None
     ) -> str | None:
@@ -242,14 +302,47 @@ class InventoryContacts:
         return contact_id
 
     def _find(self, email: str) -> str | None:
+        """From the contact list when it was read to its end, else by a look-up; before a look-up, the next page
+        of the list is read if the list has cost fewer calls than the look-ups so far (so that an organisation
+        with few contacts is read once, and a large one costs at most as many pages as there were look-ups)."""
+        if not self.list_complete and self.pages_read <= self.lookups:
+            self._read_page()
+        if self.list_complete and self.listed is not None:
+            return self.listed.get(email)
+        if self.listed is not None and email in self.listed:
+            return self.listed[email]
+        self.lookups += 1
+        return self._lookup(email)
+
+    def _read_page(self) -> None:
+        if self.listing is None:
+            self.listing = self.api.pages(self.hook, "contacts", {"per_page": LIST_PAGE})
+            self.listed = {}
+        page = next(self.listing, None)
+        if page is None:
+            self.list_complete = True
+            return
+        self.pages_read += 1
+        assert self.listed is not None
+        for row in page:
+            # Several contacts with one e-mail: the oldest (first listed) is used, as by a look-up.
+            self.listed.setdefault(str(row.get("email") or "").strip().casefold(), str(row["contact_id"]))
+        if len(page) < LIST_PAGE:
+            self.list_complete = True
+
+    def _lookup(self, email: str) -> str | None:
         matches = [
             str(row["contact_id"])
-            for page in self.api.pages(self.hook, "contacts", {"email": email, "per_page": 200})
+            for page in self.api.pages(self.hook, "contacts", {"email": email, "per_page": LIST_PAGE})
             for row in page
             if str(row.get("email") or "").strip().casefold() == email
         ]
         # Several contacts with one e-mail: the oldest (first listed) is used, the same one every run.
         return matches[0] if matches else None
+
+    def _listed(self, email: str, contact_id: str) -> None:
+        if self.listed is not None:
+            self.listed.setdefault(email, contact_id)
 
     def _create(self, email: str, name: str, addresses: Mapping[str, Mapping[str, str]]) -> str:
         first, _, last = name.partition(" ")
@@ -264,14 +357,16 @@ class InventoryContacts:
             try:
                 created = self.api.create(self.hook, "contacts", {**body, "contact_name": contact_name})
             except AmbiguousWriteError:
-                again = self._find(email)
+                again = self._lookup(email)  # asked live: the list was read before this create
                 if again is None:
                     raise
+                self._listed(email, again)
                 return again
             except FatalApiError as exc:
                 if exc.status == 400 and ("already exists" in str(exc) or exc.code == "3062"):
                     continue  # Inventory refuses a second contact with one name: the e-mail tells them apart
                 raise
+            self._listed(email, str(created["contact_id"]))
             return str(created["contact_id"])
         raise RecordRejected(f"{self.api.name} refused every name tried for the contact of {email}", field="email")
 
@@ -284,6 +379,10 @@ class CsCartOrderWriter:
     notify: Mapping[str, bool] = field(default_factory=dict)
     """``notify_user`` / ``notify_department`` / ``notify_vendor`` of status changes (all off by default)."""
     label: str = "cscart /api/orders"
+    created: set[str] = field(default_factory=set)
+    """Orders this writer created in this run (they exist: their status PUT needs no read to prove it)."""
+    letters_seen: set[str] = field(default_factory=set)
+    """Status letters a read-back showed the store keeps (a status PUT of an unknown letter also answers 200)."""
 
     def find_by_natural_key(self, key_kind: str, key_value: str) -> str | None:
         """The newest order whose admin note is ``key_value`` (an interrupted import of that sales order)."""
@@ -302,7 +401,7 @@ class CsCartOrderWriter:
 
     def create(self, payload: Mapping[str, Any]) -> str:
         try:
-            return self.hook.create(ORDERS, payload)
+            order_id = self.hook.create(ORDERS, payload)
         except AmbiguousWriteError:
             existing = self.find_by_natural_key(ORDER_REF, str(payload.get("details") or ""))
             if existing is None:
@@ -312,6 +411,8 @@ class CsCartOrderWriter:
             if exc.status in (400, 403):
                 raise RecordRejected(f"CS-Cart refused the order: {exc}", field=_field_of(exc)) from None
             raise
+        self.created.add(str(order_id))
+        return order_id
 
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
         # Everything but the status is create-only (OrdersQuirks.create_only_fields): nothing to send here.
@@ -322,13 +423,17 @@ class CsCartOrderWriter:
             )
 
     def apply_actions(self, target_id: str, actions: Mapping[str, Any]) -> None:
-        """A status-only PUT, then a read: CS-Cart answers 200 even for an order that does not exist."""
+        """A status-only PUT, then a read: CS-Cart answers 200 even for an order that does not exist, or for a status
+        letter it does not know. An order created in this run exists, so its read is skipped once a read showed
+        the store keeps that letter."""
         wanted = actions.get("status")
         if wanted is None:
             return
         # CS-Cart reads the flags PHP-truthy ("N" would send the e-mail): a flag is sent only when it is on.
         flags = {name: "Y" for name, on in self.notify.items() if on}
         self.hook.update(ORDERS, target_id, {"status": wanted, **flags})
+        if target_id in self.created and str(wanted) in self.letters_seen:
+            return
         row = self.hook.get(ORDERS, target_id)
         if row is None:
             raise linked_record_gone("CS-Cart order", target_id, "order_id")
@@ -338,6 +443,7 @@ class CsCartOrderWriter:
                 "(is the status letter defined in the store?)",
                 field="status",
             )
+        self.letters_seen.add(str(wanted))
 
     def close(self) -> None:
         """Nothing held."""

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from zoho_cscart_sync.http.errors import AmbiguousWriteError
 from zoho_cscart_sync.sync.hashing import content_hash
-from zoho_cscart_sync.sync.writer import RecordRejected, UpsertItem, UpsertOutcome
+from zoho_cscart_sync.sync.writer import RecordRejected, SinglesThroughBatch, UpsertItem, UpsertOutcome
 
 if TYPE_CHECKING:
     from zoho_cscart_sync.hooks.zoho import WriteResult, ZohoHook
@@ -99,7 +99,7 @@ class IdMap:
 
 
 @dataclass
-class CrmSalesOrderWriter:
+class CrmSalesOrderWriter(SinglesThroughBatch):
     """Batch upsert of CRM ``Sales_Orders`` with their products and contacts (see the module docstring)."""
 
     hook: ZohoHook
@@ -127,18 +127,6 @@ class CrmSalesOrderWriter:
                 field=SUBJECT,
             )
         return str(rows[0]["id"]) if rows else None
-
-    def create(self, payload: Mapping[str, Any]) -> str:
-        return self._one(UpsertItem("single", payload, None))
-
-    def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
-        self._one(UpsertItem("single", payload, target_id))
-
-    def _one(self, item: UpsertItem) -> str:
-        outcome = self.upsert_batch([item])[0]
-        if outcome.action == "rejected" or not outcome.target_id:
-            raise RecordRejected(outcome.reason or "rejected by Zoho CRM", field=outcome.field)
-        return outcome.target_id
 
     def upsert_batch(self, items: Sequence[UpsertItem]) -> Sequence[UpsertOutcome]:
         refused: dict[int, UpsertOutcome] = {}

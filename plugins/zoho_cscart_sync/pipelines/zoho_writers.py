@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from zoho_cscart_sync.http.errors import AmbiguousWriteError, FatalApiError
-from zoho_cscart_sync.sync.writer import RecordRejected, UpsertItem, UpsertOutcome
+from zoho_cscart_sync.sync.writer import RecordRejected, SinglesThroughBatch, UpsertItem, UpsertOutcome
 
 if TYPE_CHECKING:
     from zoho_cscart_sync.hooks.zoho import ZohoHook
@@ -18,7 +18,7 @@ EMAIL_FIELD = "Email"
 
 
 @dataclass
-class CrmUpsertWriter:
+class CrmUpsertWriter(SinglesThroughBatch):
     """Upsert into one CRM module (``Contacts`` or ``Leads``), 100 records a call, matched on Email.
 
     A record already linked carries its CRM ``id`` so it is updated even when its e-mail changed; a new one
@@ -62,18 +62,6 @@ class CrmUpsertWriter:
         rows = (body or {}).get("data") or []
         exact = [row for row in rows if str(row.get(EMAIL_FIELD) or "").casefold() == key_value.strip().casefold()]
         return str(exact[0]["id"]) if exact else None
-
-    def create(self, payload: Mapping[str, Any]) -> str:
-        return self._one(UpsertItem("single", payload, None))
-
-    def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
-        self._one(UpsertItem("single", payload, target_id))
-
-    def _one(self, item: UpsertItem) -> str:
-        outcome = self.upsert_batch([item])[0]
-        if outcome.action == "rejected" or not outcome.target_id:
-            raise RecordRejected(outcome.reason or "rejected by Zoho CRM", field=outcome.field)
-        return outcome.target_id
 
 
 @dataclass

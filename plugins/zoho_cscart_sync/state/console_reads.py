@@ -97,6 +97,10 @@ class TokenSnapshot:
     mints_in_window: int
 
 
+_QUARANTINE_ROW = tuple(quarantine.c[name] for name in QuarantineRow.__dataclass_fields__)
+"""The columns of a :class:`QuarantineRow`, in its order."""
+
+
 def _open_quarantine(tenant: str, entity: str, direction: str | None, kind: str | None = None) -> list[Any]:
     clauses = [quarantine.c.tenant == tenant, quarantine.c.entity == entity, quarantine.c.resolved_at.is_(None)]
     if direction is not None:
@@ -128,18 +132,7 @@ def quarantine_page(
             )
         )
     rows = connection.execute(
-        sa.select(
-            quarantine.c.direction,
-            quarantine.c.source_id,
-            quarantine.c.kind,
-            quarantine.c.reason,
-            quarantine.c.field,
-            quarantine.c.stage,
-            quarantine.c.attempts,
-            quarantine.c.first_seen,
-            quarantine.c.last_seen,
-            quarantine.c.run_id,
-        )
+        sa.select(*_QUARANTINE_ROW)
         .where(*clauses)
         .order_by(quarantine.c.direction, quarantine.c.source_id)
         .limit(limit)
@@ -176,18 +169,7 @@ def quarantine_recent_page(
             )
         )
     rows = connection.execute(
-        sa.select(
-            quarantine.c.direction,
-            quarantine.c.source_id,
-            quarantine.c.kind,
-            quarantine.c.reason,
-            quarantine.c.field,
-            quarantine.c.stage,
-            quarantine.c.attempts,
-            quarantine.c.first_seen,
-            quarantine.c.last_seen,
-            quarantine.c.run_id,
-        )
+        sa.select(*_QUARANTINE_ROW)
         .where(*clauses)
         .order_by(quarantine.c.last_seen.desc(), quarantine.c.direction.desc(), quarantine.c.source_id.desc())
         .limit(limit)

@@ -96,3 +96,23 @@ class BatchUpsertWriter(TargetWriter, Protocol):
     def upsert_batch(self, items: Sequence[UpsertItem]) -> Sequence[UpsertOutcome]:
         """Create or update up to ``max_batch_size`` records in one call; one outcome per item."""
         ...
+
+
+class SinglesThroughBatch:
+    """``create`` / ``update`` of one record as a batch of one, for a :class:`BatchUpsertWriter` (the load loop
+    writes single records when a batch is not possible: a retried or a resumed record)."""
+
+    def upsert_batch(self, items: Sequence[UpsertItem]) -> Sequence[UpsertOutcome]:
+        raise NotImplementedError
+
+    def create(self, payload: Mapping[str, Any]) -> str:
+        return self._one(UpsertItem("single", payload, None))
+
+    def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
+        self._one(UpsertItem("single", payload, target_id))
+
+    def _one(self, item: UpsertItem) -> str:
+        outcome = self.upsert_batch([item])[0]
+        if outcome.action == "rejected" or not outcome.target_id:
+            raise RecordRejected(outcome.reason or "rejected by Zoho CRM", field=outcome.field)
+        return outcome.target_id

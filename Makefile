@@ -10,7 +10,7 @@ DEMO_HOME := $(CURDIR)/.airflow_home
 export PYTHONPATH := $(CURDIR)/sandbox:$(CURDIR)/plugins
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo airflow test lint typecheck sandbox sandbox-stop bench bench-sync bench-products bench-pacing lock clean
+.PHONY: help venv demo airflow test lint typecheck sandbox sandbox-stop bench bench-sync bench-products bench-pacing bench-orders lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -59,6 +59,12 @@ PACING_PRODUCTS ?= 6000
 PACING_MINUTES ?= 10
 bench-pacing: $(STAMP) ## Slow (~11 min): CS-Cart -> Inventory push paced against the sandbox's 100/min per org
 	$(PY) bench/products_inventory_pacing.py --products $(PACING_PRODUCTS) --minutes $(PACING_MINUTES)
+
+ORDERS ?= 1000
+ORDERS_BIG ?= 100000
+bench-orders: $(STAMP) ## Orders API calls vs the minimum (~2 min at 1000); then ORDERS_BIG (~8 min)
+	$(PY) bench/orders_api_calls.py --orders $(ORDERS)
+	$(PY) bench/orders_api_calls.py --orders $(ORDERS_BIG) --first-sync-hours 24
 
 lock: ## Regenerate constraints.txt from requirements*.txt in a scratch virtualenv
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

@@ -31,6 +31,18 @@ snapshotted or after the run):
   cannot be set on create, cscart_api.md 5.4), plus the token mint;
 * idle: one list call per direction (the window's empty CS-Cart page / Inventory page), plus the token mint.
 
+Numbers on commit 3d9b851 (``make bench-orders``; before = the same bench on the writers of its parent):
+
+    ==========================================  ======================  ========================
+    orders each side                                           1,000   100,000 (first: 3,333)
+    first sync CS-Cart -> Zoho: calls (minimum)   1,819 (1,813) +0.3 %    6,046 (6,041) +0.1 %
+      before                                     2,894 (1,813) +59.6 %                        -
+    first import Zoho -> CS-Cart                 2,161 (1,720) +25.6 %   7,113 (5,740) +23.9 %
+      before                                     2,675 (1,720) +55.5 %                        -
+    next Zoho -> CS-Cart run (push read back)                   1,062                    3,408
+    idle run, each direction                                 2 (1)                    2 (1)
+    ==========================================  ======================  ========================
+
 Usage: python bench/orders_api_calls.py [--orders 1000] [--first-sync-hours H] [--idle-rounds 2] [--json out.json]
 """
 

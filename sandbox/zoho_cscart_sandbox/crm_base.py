@@ -48,6 +48,8 @@ LOOKUPS = {
     "Contacts": {"Account_Name": "Accounts"},
     "Sales_Orders": {"Account_Name": "Accounts", "Contact_Name": "Contacts"},
 }
+# Line-item (subform) fields: COQL cannot select or filter them (zoho_api.md 2.5); GET by id returns them.
+LINE_ITEM_FIELDS = {"Sales_Orders": ("Ordered_Items",)}
 EMAIL_FIELDS = ("Email", "Secondary_Email")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 READ_ONLY = {"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Full_Name"}

@@ -154,10 +154,13 @@ class CrmWrites(CrmBase):
                     "$currency_symbol": "$",
                 }
             )
+            if module == "Sales_Orders":
+                # CRM numbers sales orders itself (SO_Number, an auto-number field): the seed holds 1..N.
+                record["SO_Number"] = f"{table.base_count + table.ever_created() + 1:06d}"
         else:
             record = existing
         for key, value in data.items():
-            if key in READ_ONLY or key.startswith("$"):
+            if key in READ_ONLY or key.startswith("$") or (module == "Sales_Orders" and key == "SO_Number"):
                 continue
             if key in LOOKUPS.get(module, {}) and isinstance(value, dict):
                 target = self.state.crm[tenant][LOOKUPS[module][key]].get(value["id"]) or {}

@@ -194,6 +194,10 @@ class LazyTable:
         deleted_created = len(self._deleted) - deleted_base
         return self.base_count - deleted_base + len(self._created) - deleted_created
 
+    def ever_created(self) -> int:
+        """Records created through the API so far, deleted ones included (auto-numbers never repeat)."""
+        return len(self._created)
+
     def materialized_count(self) -> int:
         """How many records the table holds in memory (the overlay); seed records are never stored."""
         return len(self._overlay)

@@ -78,6 +78,39 @@ def test_crm_sales_orders_and_products_writes_validate(acme_zoho, oas):
     oas.validate("crm-v8/record.json", refused, server=CRM)
 
 
+def test_crm_sales_orders_read_path_validates(acme_zoho, oas):
+    """What the orders' CRM source reads (sales_orders_in: crm, Zoho -> CS-Cart): the window's ids by COQL, which
+    cannot select line items (zoho_api.md 2.5: refused), then each order by id with its Ordered_Items, and the
+    contacts' e-mails and the products' codes by COQL ``in (...)``."""
+    window = "select id, Modified_Time from Sales_Orders where id is not null order by Modified_Time asc limit 5"
+    listed = acme_zoho.crm("POST", "/coql", json={"select_query": window})
+    assert listed.status_code == 200
+    oas.validate("crm-v8/coql.json", listed, server=CRM)
+    lines = acme_zoho.crm("POST", "/coql", json={"select_query": "select Ordered_Items from Sales_Orders limit 5"})
+    assert (lines.status_code, lines.json()["code"]) == (400, "INVALID_QUERY")
+    oas.validate("crm-v8/coql.json", lines, server=CRM)
+    order_id = listed.json()["data"][0]["id"]
+    single = acme_zoho.crm("GET", f"/Sales_Orders/{order_id}")
+    assert single.status_code == 200
+    oas.validate("crm-v8/record.json", single, server=CRM)
+    order = single.json()["data"][0]
+    assert order["Ordered_Items"] and all(line["Product_Name"]["id"] for line in order["Ordered_Items"])
+    product_ids = ", ".join(f"'{line['Product_Name']['id']}'" for line in order["Ordered_Items"])
+    codes = acme_zoho.crm(
+        "POST", "/coql", json={"select_query": f"select id, Product_Code from Products where id in ({product_ids})"}
+    )
+    assert codes.status_code == 200
+    oas.validate("crm-v8/coql.json", codes, server=CRM)
+    contact = order["Contact_Name"]["id"]
+    emails = acme_zoho.crm(
+        "POST",
+        "/coql",
+        json={"select_query": f"select id, Email, First_Name, Last_Name from Contacts where id in ('{contact}')"},
+    )
+    assert emails.status_code == 200 and emails.json()["data"][0]["id"] == contact
+    oas.validate("crm-v8/coql.json", emails, server=CRM)
+
+
 def test_crm_error_bodies_validate(acme_zoho, oas):
     missing_fields = acme_zoho.crm("GET", "/Contacts")
     assert missing_fields.status_code == 400

@@ -306,6 +306,18 @@ def test_sales_order_insert_reads_back_line_items(acme_zoho):
     assert line["Product_Name"] == {"name": product["Product_Name"], "id": product["id"]}
     assert line["Total"] == round(2 * product["Unit_Price"], 2)
     assert order["Account_Name"] == {"name": "Acme Berlin GmbH", "id": account["id"]}
+    # SO_Number is CRM's auto-number: the next after the seed's, never the one sent.
+    seeded = len(seed.zoho_sales_orders("acme_store"))
+    assert order["SO_Number"] == f"{seeded + 1:06d}"
+    again = acme_zoho.crm(
+        "POST",
+        "/Sales_Orders",
+        json={
+            "data": [{"Subject": "Two", "SO_Number": "X", "Ordered_Items": [{"Product_Name": {"id": product["id"]}}]}]
+        },
+    )
+    second = acme_zoho.crm("GET", f"/Sales_Orders/{again.json()['data'][0]['details']['id']}").json()["data"][0]
+    assert second["SO_Number"] == f"{seeded + 2:06d}"
     no_lines = acme_zoho.crm("POST", "/Sales_Orders", json={"data": [{"Subject": "Empty"}]})
     assert no_lines.json()["data"][0]["details"]["api_name"] == "Ordered_Items"
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.customers_support import ZohoReader, directions_of
+from tests.e2e.customers_support import ZohoReader, cscart_customers, directions_of
 from tests.e2e.orders_support import SAMPLE_TENANTS_DIR, cscart_orders, cscart_set_order_status, make_orders_dags
 from tests.e2e.products_soak_support import HANG_SECONDS, PRODUCTS_CONNECTION_EXTRA
-from tests.e2e.products_support import calls_between, new_writes
+from tests.e2e.products_support import calls_between, cscart_products, new_writes
 
 pytestmark = pytest.mark.integration
 
@@ -229,3 +229,181 @@ def test_a_dry_run_writes_nothing_to_crm(tmp_path, sandbox_clean, monkeypatch, a
     assert set(written) <= {"POST /crm/v8/coql"}, written
     assert CrmSalesOrders(sandbox_clean, ACME).by_subject() == {}
     assert list(dags.store().list_links(ACME, "orders")) == list(dags.store().list_links(ACME, "crm_products")) == []
+
+
+# -- Zoho CRM -> CS-Cart (the CRM source) ---------------------------------------------------------------------------
+
+
+class CrmWriter(CrmSalesOrders):
+    """Records a person makes in the tenant's CRM (inserted over the API, as a CRM user would)."""
+
+    def insert(self, module: str, record: dict[str, Any]) -> str:
+        from tests.e2e.customers_support import _http_json
+
+        body = _http_json(
+            f"{self.sandbox.zoho_api_url}/crm/v8/{module}",
+            headers=self.headers,
+            method="POST",
+            body={"data": [record], "trigger": []},
+        )
+        [row] = body["data"]
+        assert row["status"] == "success", row
+        return str(row["details"]["id"])
+
+    def sales_order(self, subject: str, status: str, contact_id: str, lines: list[tuple[str, int, float]]) -> str:
+        items = [{"Product_Name": {"id": p}, "Quantity": q, "List_Price": price} for p, q, price in lines]
+        record = {"Subject": subject, "Status": status, "Contact_Name": {"id": contact_id}, "Ordered_Items": items}
+        return self.insert("Sales_Orders", record)
+
+
+def _imported(sandbox: Any) -> dict[str, dict[str, Any]]:
+    """CS-Cart orders imported from CRM, by admin note."""
+    return {str(o["details"]): o for o in cscart_orders(sandbox).values() if str(o.get("details")).startswith("Zoho ")}
+
+
+def test_crm_sales_orders_are_imported_once_with_lines_customer_and_status_and_follow_crm_status_changes(
+    tmp_path, sandbox_clean, monkeypatch, airflow_db
+):
+    """A CRM-only organisation: with ``sales_orders_in: crm`` the import reads CRM Sales_Orders (never Inventory).
+    Orders in import statuses (Approved, Delivered: confirmed, fulfilled) become CS-Cart orders with their lines
+    (CRM Products made by people, found in CS-Cart by Product_Code), the customer with the contact's e-mail (else a
+    guest order with it) and the status; a draft (Created) and a Subject CSC-<digits> are not imported; an order
+    with a CRM Product that is not in CS-Cart waits. A second run writes nothing; a CRM Status change moves the
+    CS-Cart status with a status-only PUT."""
+    dags, _ = _dags(tmp_path, sandbox_clean, monkeypatch)
+    crm = CrmWriter(sandbox_clean, ACME)
+    # Two products of one vendor (several vendors' products would split the order into vendor orders).
+    products = [
+        p
+        for p in cscart_products(sandbox_clean).values()
+        if p["product_code"] and p["status"] == "A" and str(p["company_id"]) == "1"
+    ]
+    first, second = sorted(products, key=lambda p: int(p["product_id"]))[4:6]
+    mine = {
+        p["product_code"]: crm.insert("Products", {"Product_Name": p["product"], "Product_Code": p["product_code"]})
+        for p in (first, second)
+    }
+    stranger = crm.insert("Products", {"Product_Name": "Only in CRM", "Product_Code": "CRM-ONLY-1"})
+    customer = next(u for u in cscart_customers(sandbox_clean).values() if u["email"] and u["status"] == "A")
+    known = crm.insert("Contacts", {"Last_Name": "Known", "First_Name": "Kay", "Email": customer["email"].upper()})
+    guest = crm.insert("Contacts", {"Last_Name": "Guest", "First_Name": "Gus", "Email": "gus.guest@example.org"})
+    code_a, code_b = first["product_code"], second["product_code"]
+    approved = crm.sales_order("Deal A", "Approved", known, [(mine[code_a], 2, 10.0), (mine[code_b], 1, 4.5)])
+    delivered = crm.sales_order("Deal B", "Delivered", guest, [(mine[code_a], 3, 9.99)])
+    draft = crm.sales_order("Deal C", "Created", known, [(mine[code_b], 1, 4.5)])
+    waits = crm.sales_order("Deal D", "Approved", guest, [(mine[code_a], 1, 10.0), (stranger, 1, 1.0)])
+    unconfirmed = crm.sales_order("CSC-99123", "Approved", guest, [(mine[code_a], 1, 10.0)])
+    ids = [approved, delivered, draft, waits, unconfirmed]
+    number = {rid: crm.record("Sales_Orders", rid)["SO_Number"] for rid in ids}
+
+    before = sandbox_clean.counters()
+    run = dags.orders.run(ACME, direction="zoho_to_cscart", record_ids=ids)
+    after = sandbox_clean.counters()
+    assert run.state == "success"
+    report = directions_of(run)["zoho_to_cscart"]
+    assert (report["created"], report["skipped"], report["waiting"], report["failed"]) == (2, 2, 1, 0), report
+
+    imported = _imported(sandbox_clean)
+    assert set(imported) == {f"Zoho CRM {number[approved]}", f"Zoho CRM {number[delivered]}"}
+    one, two = imported[f"Zoho CRM {number[approved]}"], imported[f"Zoho CRM {number[delivered]}"]
+    assert (one["status"], two["status"]) == ("P", "C")  # Approved: confirmed -> P; Delivered: fulfilled -> C
+    assert str(one["user_id"]) == str(customer["user_id"])  # the customer with the contact's e-mail
+    assert (str(two["user_id"]), two["email"]) == ("0", "gus.guest@example.org")  # a guest order with it
+    # CS-Cart prices an order from its catalogue (cscart_api.md 5.4): the products and quantities are CRM's.
+    lines = sorted((str(line["product_id"]), int(line["amount"])) for line in one["products"].values())
+    assert lines == sorted([(str(first["product_id"]), 2), (str(second["product_id"]), 1)])
+    assert [(str(line["product_id"]), int(line["amount"])) for line in two["products"].values()] == [
+        (str(first["product_id"]), 3)
+    ]
+    store = dags.store()
+    links = store.get_links(ACME, "orders", zoho_ids=ids)
+    assert set(links) == {approved, delivered}
+    assert all("order_from_zoho" in link.flags for link in links.values())
+    [entry] = [e for e in store.list_quarantine(ACME, "orders", "zoho_to_cscart") if e.source_id == waits]
+    assert entry.kind == "waiting" and stranger in entry.reason, entry
+
+    # Calls: no Inventory, one GET per CRM order, the contacts' e-mails and the products' codes by COQL, each
+    # Product_Code looked up in CS-Cart once (pcode) for the whole run.
+    assert calls_between(before, after, "/inventory/") == calls_between(before, after, "/books/") == 0
+    assert calls_between(before, after, "GET /crm/v8/Sales_Orders/") == len(ids)
+    assert calls_between(before, after, "POST /crm/v8/coql") == 2
+    assert calls_between(before, after, "GET /api/products") == 3  # code_a, code_b, CRM-ONLY-1
+
+    # A second run writes nothing (the waiting order still waits; COQL is a POST that reads).
+    before = sandbox_clean.counters()
+    again = dags.orders.run(ACME, direction="zoho_to_cscart", record_ids=ids)
+    assert again.state == "success"
+    assert set(new_writes(before, sandbox_clean.counters())) <= {"POST /crm/v8/coql"}
+    assert directions_of(again)["zoho_to_cscart"]["waiting"] == 1
+
+    # A CRM Status change moves the CS-Cart status: one status-only PUT (and its verifying read), nothing else.
+    crm.update("Sales_Orders", approved, {"Status": "Cancelled"})
+    before = sandbox_clean.counters()
+    moved = dags.orders.run(ACME, direction="zoho_to_cscart", record_ids=[approved])
+    assert moved.state == "success"
+    written = {k: v for k, v in new_writes(before, sandbox_clean.counters()).items() if k != "POST /crm/v8/coql"}
+    assert written == {"PUT /api/orders/{id}": 1}, written
+    after_move = cscart_orders(sandbox_clean)[str(one["order_id"])]
+    assert after_move["status"] == "I"
+    assert after_move["products"] == one["products"]  # a status-only PUT: the lines stay
+
+
+def test_crm_orders_made_from_cscart_are_never_imported_back_and_imported_ones_never_go_to_crm(
+    tmp_path, sandbox_clean, monkeypatch, airflow_db
+):
+    """Both directions, full reads: every CS-Cart order goes to CRM (Subject CSC-<id>, order_from_cscart) and none
+    comes back; the seeded CRM orders of import statuses whose products are in CS-Cart are imported
+    (order_from_zoho), the others wait; the next run of both directions writes nothing."""
+    dags, _ = _dags(tmp_path, sandbox_clean, monkeypatch)
+    placed = _placed(cscart_orders(sandbox_clean))
+    assert dags.orders.run(ACME, direction="cscart_to_zoho", full_refresh=True).state == "success"
+    crm = CrmSalesOrders(sandbox_clean, ACME)
+    sent = {s for s in crm.by_subject() if s.startswith("CSC-")}
+    assert sent
+    # An order a person makes in CRM, on a CRM Product made by people with a CS-Cart product's code.
+    writer = CrmWriter(sandbox_clean, ACME)
+    in_crm = crm.products_by_code()  # CRM Products the CS-Cart -> CRM direction made (codes are unique in CRM)
+    product = next(
+        p
+        for p in cscart_products(sandbox_clean).values()
+        if p["product_code"] and p["status"] == "A" and p["product_code"] not in in_crm
+    )
+    crm_product = writer.insert("Products", {"Product_Name": "People's", "Product_Code": product["product_code"]})
+    contact = writer.insert("Contacts", {"Last_Name": "Person", "Email": "person@example.org"})
+    made = writer.sales_order("By a person", "Approved", contact, [(crm_product, 1, 1.0)])
+    before = sandbox_clean.counters()
+    run = dags.orders.run(ACME, direction="zoho_to_cscart", full_refresh=True)
+    after = sandbox_clean.counters()
+    assert run.state == "success"
+    report = directions_of(run)["zoho_to_cscart"]
+    assert report["failed"] == 0 and report["skipped"] >= len(sent), report
+    assert calls_between(before, after, "/inventory/") == 0
+    imported = _imported(sandbox_clean)
+    # No CS-Cart order came back: the orders placed in the store are still all there is besides the imported ones.
+    assert set(cscart_orders(sandbox_clean)) == set(placed) | {str(o["order_id"]) for o in imported.values()}
+    store = dags.store()
+    from_zoho = [link for link in store.list_links(ACME, "orders") if "order_from_zoho" in link.flags]
+    assert len(from_zoho) == len(imported) == report["created"] >= 1
+    assert made in {link.zoho_id for link in from_zoho}
+    subjects = {crm.record("Sales_Orders", link.zoho_id)["Subject"] for link in from_zoho}
+    assert not [s for s in subjects if s.startswith("CSC-")]
+    # The seeded CRM orders' products are CRM's own (codes CS-Cart does not have): those in an import status wait
+    # (kind waiting, naming the product), drafts and cancelled ones are skipped without waiting.
+    waiting = store.list_quarantine(ACME, "orders", "zoho_to_cscart")
+    assert report["waiting"] == len(waiting) >= 1 and {e.kind for e in waiting} == {"waiting"}, report
+    statuses = {crm.record("Sales_Orders", e.source_id)["Status"] for e in waiting}
+    assert statuses <= {"Approved", "Delivered"}, statuses
+    # Cost: each CRM order in the window read once by id (COQL cannot select lines); the orders sent from CS-Cart
+    # and the drafts resolve no customer or product.
+    assert calls_between(before, after, "GET /crm/v8/Sales_Orders/") == report["extracted"]
+    assert calls_between(before, after, "GET /api/users") <= report["extracted"] - report["skipped"]
+
+    # The next run of both directions writes nothing: imported orders are never sent to CRM, sent ones never
+    # imported.
+    before = sandbox_clean.counters()
+    second = dags.orders.run(ACME, full_refresh=True)
+    assert second.state == "success"
+    written = new_writes(before, sandbox_clean.counters())
+    assert set(written) <= {"POST /crm/v8/coql"}, (written, directions_of(second))
+    assert directions_of(second)["cscart_to_zoho"]["skipped"] == len(imported)  # imported: never sent to CRM
+    assert made not in {row["id"] for rows in crm.by_subject().values() for row in rows}

@@ -166,7 +166,8 @@ def test_tenant_defaults_feed_default_from_fields() -> None:
             {"orders": {"cscart_to_zoho": {"value_maps": {"order_statuses": {"entries": {"C": "void"}}}}}},
             [
                 "mapping_overrides.orders.cscart_to_zoho: value_maps.order_statuses: unknown value map "
-                "(allowed: books_salesorder_status_to_inventory, cscart_order_status_to_zoho,"
+                "(allowed: books_salesorder_status_to_inventory, crm_salesorder_status_to_inventory, "
+                "cscart_order_status_to_zoho,"
             ],
             id="unknown-value-map",
         ),

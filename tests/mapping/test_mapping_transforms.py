@@ -483,7 +483,7 @@ def test_id_link_uses_the_resolver() -> None:
 def test_id_link_without_resolver_is_an_error_and_entity_is_closed() -> None:
     with pytest.raises(TransformError, match="needs an id resolver"):
         run("id_link", "4", entity="products")
-    with pytest.raises(ValidationError, match="'customers', 'products', 'orders' or 'order_contacts'"):
+    with pytest.raises(ValidationError, match="'customers', 'products', 'orders', 'order_contacts' or 'crm_products'"):
         TRANSFORMS["id_link"].args_model.model_validate({"entity": "invoices"})
 
 

@@ -104,8 +104,9 @@ class StreamSpec:
     extra_fields: tuple[str, ...] = ()
     """Source fields read besides the mapping's own (the requirement's field is added automatically)."""
     full_records: bool = False
-    """List rows lack fields the mapping needs (Zoho sales orders: no line items): each listed record is read
-    whole by id (one call per record in the window)."""
+    """List rows lack fields the mapping needs (Zoho sales orders: no line items; CRM ``Sales_Orders``: COQL cannot
+    select them, so a CRM window lists ids only): each listed record is read whole by id (one call per record in
+    the window)."""
     enabled_when: tuple[str, object] | None = None
     """``(setting name, value or tuple of values)``: the stream is read only when the setting has (one of) that
     value (``("sales_orders_in", "books")``: one of several sources chosen by a setting); None: always read."""

@@ -1,4 +1,4 @@
-"""Orders: CS-Cart orders <-> Zoho Inventory (or Books) sales orders — a declaration.
+"""Orders: CS-Cart orders <-> Zoho Inventory (or Books, or CRM) sales orders — a declaration.
 
 Everything generic (staging, map-or-quarantine, waiting for related records, report, watermarks) is the sync
 kit's. What orders declares:
@@ -34,7 +34,16 @@ sends the same purchases again under the other ids.
 **Zoho Books** (``sales_orders_in: books``): the CS-Cart -> Zoho target is Books' sales orders instead, the same
 writer over Books' API (``order_writers.BOOKS``), the contacts found or created through Books (one organisation:
 contacts and sales orders are shared). ``order_status_map`` keeps Inventory's words; the Books mapping turns
-``confirmed`` into Books' ``open``.
+``confirmed`` into Books' ``open``. Zoho -> CS-Cart reads Books' sales orders (stream ``books_salesorders``).
+
+**Zoho CRM** (``sales_orders_in: crm``): CS-Cart -> Zoho writes CRM ``Sales_Orders`` (``crm_order_writer``), and
+Zoho -> CS-Cart reads them (stream ``crm_salesorders``; a CRM-only organisation has no Inventory): the window's ids
+by keyset COQL, each order read whole by id (COQL cannot select line items), the contacts' e-mails and names and
+the unlinked line products' codes by COQL per 50 (``_crm_orders``). CRM's Status is read in Inventory's words
+(``crm_salesorder_status_to_inventory``), so ``import_statuses`` keeps one vocabulary. A line's CS-Cart product is
+the ``crm_products`` link the CRM target keeps, else the CS-Cart product with the CRM Product's ``Product_Code``
+(``GET /api/products?pcode=``, once per code and run); with neither the order waits (``MissingLinkError``). An order
+skipped whatever it maps to (Subject ``CSC-<digits>``, or new in a status not imported) resolves nothing for real.
 
 **Line taxes.** Each line carries the Zoho tax ``defaults.zoho_tax_map`` gives the CS-Cart taxes that apply to it
 (the order's ``taxes[id].applies.items.P`` name its cart items: transform ``parent_keys_containing``); an unmapped
@@ -77,6 +86,7 @@ from zoho_cscart_sync.kit.spec import (
     TargetSpec,
 )
 from zoho_cscart_sync.mapping.transforms.base import IdResolver
+from zoho_cscart_sync.pipelines.crm_order_writer import CRM_PRODUCTS
 from zoho_cscart_sync.pipelines.order_writers import BOOKS, FREE_LINE, INVENTORY, FinanceApi, InventoryContacts
 from zoho_cscart_sync.state.models import RecordLink
 from zoho_cscart_sync.sync.hashing import content_hash
@@ -93,6 +103,20 @@ log = logging.getLogger(__name__)
 
 ORDER_STATUSES = "order_statuses"
 """The run option limiting a run to some statuses (``zoho_cscart_sync.params.RUN_OPTIONS``)."""
+CRM_CONTACT = "_contact"
+"""Field the orders pipeline adds to a CRM sales order: its Contact_Name's ``Email``, ``First_Name``, ``Last_Name``."""
+COQL_IN_MAX = 50
+"""Values one COQL ``in (...)`` takes."""
+STATUS_WORDS = {
+    "zoho_books": ("books_salesorders", "books_salesorder_status_to_inventory"),
+    "zoho_crm": ("crm_salesorders", "crm_salesorder_status_to_inventory"),
+}
+"""Per source system, the mapping and the value map turning its sales-order status into Inventory's word (the one
+``import_statuses``, ``order_statuses`` and ``zoho_order_status_map`` use)."""
+NOT_IMPORTED = "0"
+"""What a skipped CRM sales order's customer and products resolve to (it is never written)."""
+CRM_STATUS_FIELD = "Status"
+CRM_REFERENCE_FIELD = "Subject"
 CART_STATUS_RANK = {"void": 0, "draft": 1, "confirmed": 2}
 """A parent order's Zoho status from its vendor orders': the highest rank among them (any confirmed: confirmed;
 all void: void; else draft)."""
@@ -105,7 +129,8 @@ class OrdersSettings(EntitySettings):
     """CS-Cart statuses whose new orders are sent to Zoho (None: every status). A linked order's later status
     changes always follow."""
     import_statuses: list[str] = Field(default_factory=lambda: ["confirmed", "fulfilled", "closed"])
-    """Zoho sales-order statuses that are imported as new CS-Cart orders (drafts are not orders yet)."""
+    """Zoho sales-order statuses that are imported as new CS-Cart orders (drafts are not orders yet), in Inventory's
+    words (Books' ``open`` and CRM's Approved are ``confirmed``, CRM's Delivered ``fulfilled``)."""
     missing_products: Literal["wait", "description_line"] = "wait"
     """CS-Cart -> Zoho, a line whose product is not in Zoho yet: ``wait`` (the order waits in quarantine until the
     products sync links the product) or ``description_line`` (the order goes now, that line as a free-text line
@@ -115,8 +140,8 @@ class OrdersSettings(EntitySettings):
     contacts are shared; Books' ``open`` is Inventory's ``confirmed``, so ``order_status_map`` keeps Inventory's
     words), or Zoho CRM ``Sales_Orders`` (``crm_order_writer``: Subject ``CSC-<id>``, the customer's CRM contact,
     CRM Products found or created; Inventory's words become CRM's Created / Approved /
-    Cancelled). Zoho -> CS-Cart reads the organisation's sales orders through the same app (Books: an organisation
-    without Inventory has no Inventory API; with ``crm``: Inventory, CRM sales orders are not imported)."""
+    Cancelled). Zoho -> CS-Cart reads the sales orders through the same app (an organisation without Inventory has no
+    Inventory API): Books' ``open`` and CRM's Created / Approved / Delivered / Cancelled read in Inventory's words."""
     multivendor_carts: Literal["vendor_orders", "parent_order"] = "vendor_orders"
     """CS-Cart -> Zoho, a Multi-Vendor cart split into vendor orders: send each ``vendor_orders`` (default), or
     the cart's ``parent_order`` once (whole-store tenants; see the module docstring)."""
@@ -172,6 +197,12 @@ def _link_flags(link: RecordLink | None) -> frozenset[str]:
     return frozenset(link.flags) if link is not None else frozenset()
 
 
+def _lookup_id(value: Any) -> str | None:
+    """The id of a CRM lookup (``{"name", "id"}``), or None."""
+    found = value.get("id") if isinstance(value, Mapping) else None
+    return str(found) if found not in (None, "") else None
+
+
 class OrdersQuirks(EntityQuirks):
     """What orders needs beyond its declaration (see the module docstring)."""
 
@@ -182,11 +213,108 @@ class OrdersQuirks(EntityQuirks):
         self._contacts: InventoryContacts | None = None
         self._users: dict[str, str] = {}
         self._carts_read: set[str] = set()
+        self._crm_contacts: dict[str, dict[str, Any]] = {}
+        self._crm_product_codes: dict[str, str | None] = {}
+        self._cscart_by_code: dict[str, str | None] = {}
 
     def source_pages(self, stream: StreamSpec, pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        if stream.system == "zoho_crm":
+            return self._crm_orders(pages)
         if stream.system != "cscart":
             return pages
         return self._carts(stream, pages)
+
+    # -- CRM sales orders (sales_orders_in: crm) -------------------------------------------------------------
+    def _crm_orders(self, pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        """CRM sales orders as staged (the extract task; the map task reads them): with their contact's e-mail and
+        names (``_contact``), as a lookup carries only name and id, the contacts of a page read with one COQL per
+        50 (once per run each); and each line's product with its ``Product_Code`` when it is not linked yet (read
+        alike), for :meth:`_crm_product`."""
+        for page in pages:
+            contact_ids = {
+                contact_id
+                for contact_id in (_lookup_id(row.get("Contact_Name")) for row in page)
+                if contact_id is not None and contact_id not in self._crm_contacts
+            }
+            for contact in self._crm_select("id, Email, First_Name, Last_Name", "Contacts", sorted(contact_ids)):
+                self._crm_contacts[str(contact["id"])] = {
+                    key: contact.get(key) for key in ("Email", "First_Name", "Last_Name")
+                }
+            self._learn_product_codes(page)
+            yield [
+                {
+                    **row,
+                    CRM_CONTACT: self._crm_contacts.get(_lookup_id(row.get("Contact_Name")) or "") or {},
+                    "Ordered_Items": [self._with_code(line) for line in row.get("Ordered_Items") or []],
+                }
+                for row in page
+            ]
+
+    def _with_code(self, line: Any) -> Any:
+        product = line.get("Product_Name") if isinstance(line, Mapping) else None
+        code = self._crm_product_codes.get(_lookup_id(product) or "")
+        if not isinstance(product, Mapping) or not code or product.get("Product_Code"):
+            return line
+        return {**line, "Product_Name": {**product, "Product_Code": code}}
+
+    def _learn_product_codes(self, page: list[dict[str, Any]]) -> None:
+        """Product_Code of the CRM Products on the page's lines that are neither linked nor known yet: from the
+        line's lookup when CRM gives it there, else one COQL per 50."""
+        wanted: set[str] = set()
+        for row in page:
+            for line in row.get("Ordered_Items") or []:
+                product = line.get("Product_Name") if isinstance(line, Mapping) else None
+                product_id = _lookup_id(product)
+                if product_id is None or product_id in self._crm_product_codes:
+                    continue
+                if isinstance(product, Mapping) and product.get("Product_Code"):
+                    self._crm_product_codes[product_id] = str(product["Product_Code"])
+                else:
+                    wanted.add(product_id)
+        if not wanted:
+            return
+        store, tenant = self.run.store, self.run.tenant_id
+        linked = store.get_links(tenant, CRM_PRODUCTS, zoho_ids=sorted(wanted))
+        unknown = sorted(i for i in wanted if i not in linked or linked[i].deleted_at is not None)
+        for product in self._crm_select("id, Product_Code", "Products", unknown):
+            self._crm_product_codes[str(product["id"])] = str(product.get("Product_Code") or "").strip() or None
+
+    def _crm_select(self, columns: str, module: str, ids: list[str]) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(ids), COQL_IN_MAX):
+            chunk = ids[start : start + COQL_IN_MAX]
+            literals = ", ".join("'" + value.replace("'", "''") + "'" for value in chunk)
+            body = self.run.zoho.crm_coql(f"select {columns} from {module} where id in ({literals}) limit 200")
+            yield from (body or {}).get("data") or []
+
+    def _crm_product(self, row: Mapping[str, Any], crm_product_id: str) -> str | None:
+        """The CS-Cart product of a CRM Product on ``row``'s lines: the ``crm_products`` link the CRM target keeps,
+        else the CS-Cart product whose code is the CRM Product's ``Product_Code`` (a product made in CRM by
+        people); None: the order waits until one exists."""
+        linked = self.resolve_id(CRM_PRODUCTS, crm_product_id)
+        if linked is not None:
+            return linked
+        for line in row.get("Ordered_Items") or []:
+            product = line.get("Product_Name") if isinstance(line, Mapping) else None
+            if _lookup_id(product) == crm_product_id and isinstance(product, Mapping):
+                code = str(product.get("Product_Code") or "").strip()
+                return self._cscart_product_with_code(code) if code else None
+        return None
+
+    def _cscart_product_with_code(self, code: str) -> str | None:
+        """The CS-Cart product with exactly this code (``pcode`` matches a substring: the answer is checked), the
+        oldest of several; once per code and run."""
+        if code not in self._cscart_by_code:
+            wanted = code.casefold()
+            matches = [
+                str(product["product_id"])
+                for page in self.run.cscart.pages("products", params={"pcode": code}, items_per_page=50)
+                for product in page
+                if str(product.get("product_code") or "").strip().casefold() == wanted
+            ]
+            if len(matches) > 1:
+                log.warning("%s: CS-Cart products %s share code %r; using the oldest", self.run.label, matches, code)
+            self._cscart_by_code[code] = min(matches, key=int) if matches else None
+        return self._cscart_by_code[code]
 
     def _carts(self, stream: StreamSpec, pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
         """Vendor orders and parent orders as ``multivendor_carts`` says (a cart read once per run)."""
@@ -257,17 +385,36 @@ class OrdersQuirks(EntityQuirks):
             return frozenset()
         # An imported order is created once; then only its status (an action) follows Zoho: a full PUT would
         # recalculate the order and replace its lines.
-        mapping = self.run.mapping(self.run.direction, target.mapping or "inventory_salesorders")
+        mapping = self.run.mapping(self.run.direction, target.mapping or self._source_mapping)
         return frozenset(field.target.split(".", 1)[0] for field in mapping.fields if not field.is_action) | {
             "products"
         }
 
+    @property
+    def _source_mapping(self) -> str:
+        """The Zoho -> CS-Cart mapping variant of the tenant's sales-order app."""
+        return {"books": "books_salesorders", "crm": "crm_salesorders"}.get(
+            self.settings.sales_orders_in, "inventory_salesorders"
+        )
+
     def resolver_for(self, stream: StreamSpec, row: Mapping[str, Any]) -> IdResolver:
+        # A CRM sales order that is skipped whatever it maps to (made from a CS-Cart order, or new and not in an
+        # import status) resolves nothing for real: no customer or product look-up is spent on it, and a product
+        # that is not in CS-Cart does not keep it waiting in quarantine.
+        not_imported = stream.system == "zoho_crm" and self._skip(stream, row, self._link_of(stream, row)) is not None
+
         def resolve(entity: str, source_id: str) -> str | None:
+            if not_imported and entity in ("customers", CRM_PRODUCTS):
+                return NOT_IMPORTED
             if entity == CONTACTS_NAMESPACE:
                 return self._contact_of(row, source_id)
             if entity == "customers" and self.run.direction is Direction.ZOHO_TO_CSCART:
+                if stream.system == "zoho_crm":
+                    # A CRM contact the customers sync linked is that CS-Cart customer, whatever its e-mail.
+                    return self.resolve_id(entity, source_id) or self._cscart_user_of(row)
                 return self._cscart_user_of(row)
+            if entity == CRM_PRODUCTS:
+                return self._crm_product(row, source_id)
             linked = self.resolve_id(entity, source_id)
             if linked is None and entity == "products" and self._free_lines:
                 return f"{FREE_LINE}{source_id}"  # the writer sends it as a line without item
@@ -317,7 +464,7 @@ class OrdersQuirks(EntityQuirks):
 
     def _cscart_user_of(self, row: Mapping[str, Any]) -> str:
         """The CS-Cart customer with the sales order's e-mail, else ``"0"`` (a guest order with that e-mail)."""
-        email = str(row.get("email") or "").strip().casefold()
+        email = str(row.get("email") or (row.get(CRM_CONTACT) or {}).get("Email") or "").strip().casefold()
         if not email:
             return "0"
         if email not in self._users:
@@ -331,20 +478,29 @@ class OrdersQuirks(EntityQuirks):
             self._users[email] = min(matches, key=int) if matches else "0"
         return self._users[email]
 
-    def _inventory_word(self, books_status: str) -> str:
-        table = self.run.mapping(Direction.ZOHO_TO_CSCART, "books_salesorders").value_maps[
-            "books_salesorder_status_to_inventory"
-        ]
-        known, word = table.lookup(books_status)
-        return str(word) if known else books_status
+    def _inventory_word(self, stream: StreamSpec, status: str) -> str:
+        """A Books or CRM sales-order status in Inventory's words (settings and run options use them)."""
+        if stream.system not in STATUS_WORDS:
+            return status
+        variant, table_name = STATUS_WORDS[stream.system]
+        table = self.run.mapping(Direction.ZOHO_TO_CSCART, variant).value_maps[table_name]
+        known, word = table.lookup(status)
+        return str(word) if known else status
+
+    def _link_of(self, stream: StreamSpec, row: Mapping[str, Any]) -> RecordLink | None:
+        return self.run.store.get_link(self.run.tenant_id, ENTITY, zoho_id=str(row[stream.id_field]))
 
     def skip_reason(
         self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None
     ) -> str | None:
+        return self._skip(stream, row, link)
+
+    def _skip(self, stream: StreamSpec, row: Mapping[str, Any], link: RecordLink | None) -> str | None:
         flags = _link_flags(link)
-        status = str(row.get("status") or "")
-        # Settings and run options use Inventory's words; Books says "open" for "confirmed".
-        word = self._inventory_word(status) if stream.system == "zoho_books" else status
+        crm = stream.system == "zoho_crm"
+        status = str(row.get(CRM_STATUS_FIELD if crm else "status") or "")
+        # Settings and run options use Inventory's words; Books says "open" for "confirmed", CRM "Approved".
+        word = self._inventory_word(stream, status)
         chosen = self.run.ctx.options.get(ORDER_STATUSES) or []
         if chosen and status not in chosen and word not in chosen:
             return f"status {status!r} is not among this run's order_statuses ({', '.join(chosen)})"
@@ -366,8 +522,8 @@ class OrdersQuirks(EntityQuirks):
         if FROM_CSCART in flags:
             return f"sent from CS-Cart order {link.cscart_id if link else '?'}; CS-Cart is its master"
         if link is None:
-            reference = str(row.get("reference_number") or "")
-            if CSCART_REFERENCE.match(reference):
+            reference = str(row.get(CRM_REFERENCE_FIELD if crm else "reference_number") or "")
+            if CSCART_REFERENCE.match(reference.strip()):
                 return f"sales order {reference} was made from a CS-Cart order whose link is not confirmed yet"
             if word not in self.settings.import_statuses:
                 return f"status {status!r} is not in entities.orders.settings.import_statuses"
@@ -379,7 +535,7 @@ ORDERS = EntitySpec(
     settings_model=OrdersSettings,
     quirks="zoho_cscart_sync.pipelines.orders:OrdersQuirks",
     # Dashboard: CS-Cart orders in the tenant's scope (parents hidden), and Zoho sales orders (counted at full reads).
-    counts=CountsSpec(cscart_stream="orders", zoho_streams=("salesorders", "books_salesorders")),
+    counts=CountsSpec(cscart_stream="orders", zoho_streams=("salesorders", "books_salesorders", "crm_salesorders")),
     directions=(
         DirectionSpec(
             direction=Direction.ZOHO_TO_CSCART,
@@ -393,7 +549,7 @@ ORDERS = EntitySpec(
                     mapping="inventory_salesorders",
                     window="finance_modified",
                     full_records=True,
-                    enabled_when=("sales_orders_in", ("inventory", "crm")),
+                    enabled_when=("sales_orders_in", "inventory"),
                 ),
                 # The same organisation's sales orders through Books (sales_orders_in: books): an organisation
                 # without Zoho Inventory has no Inventory API to read them from.
@@ -406,6 +562,18 @@ ORDERS = EntitySpec(
                     window="finance_modified",
                     full_records=True,
                     enabled_when=("sales_orders_in", "books"),
+                ),
+                # CRM Sales_Orders (sales_orders_in: crm): a CRM-only organisation has no Inventory. The window's
+                # ids by keyset COQL, each order read whole by id (COQL cannot select line items).
+                StreamSpec(
+                    name="crm_salesorders",
+                    system="zoho_crm",
+                    resource="Sales_Orders",
+                    id_field="id",
+                    mapping="crm_salesorders",
+                    window="crm_coql",
+                    full_records=True,
+                    enabled_when=("sales_orders_in", "crm"),
                 ),
             ),
             targets=(

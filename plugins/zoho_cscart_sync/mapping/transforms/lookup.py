@@ -40,8 +40,10 @@ def value_map(value: Any, args: ValueMapArgs, ctx: TransformContext) -> Any:
 
 
 class IdLinkArgs(TransformArgs):
-    #: ``order_contacts``: the Zoho Inventory contact an order is billed to, by e-mail (orders pipeline).
-    entity: Literal["customers", "products", "orders", "order_contacts"]
+    #: ``order_contacts``: the Zoho Inventory contact an order is billed to, by e-mail (orders pipeline);
+    #: ``crm_products``: the CS-Cart product of a CRM Product on a CRM sales order's line (orders pipeline: the ID
+    #: map the CRM orders target keeps, else the CS-Cart product with its Product_Code).
+    entity: Literal["customers", "products", "orders", "order_contacts", "crm_products"]
     #: ``error`` keeps the record out until the linked record has been synchronised (then it is retried).
     on_missing: Literal["error", "null"] = "error"
     #: Source values meaning "no related record" (CS-Cart guest orders have ``user_id`` ``"0"``).

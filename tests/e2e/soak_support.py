@@ -203,20 +203,30 @@ def describe_runs(label: str, outcomes: list[RunOutcome]) -> str:
 
 
 def fail_store_part_way_then_resume(
-    sandbox: Any, dags: CustomersDags, tenant: str, *, writes: int, faults_off: Mapping[str, Any], max_runs: int
+    sandbox: Any,
+    dags: CustomersDags,
+    tenant: str,
+    *,
+    writes: int,
+    faults_off: Mapping[str, Any],
+    max_runs: int,
+    server: str = "cscart",
+    load_task: str = "zoho_to_cscart.load",
 ) -> tuple[list[str], list[str]]:
-    """The store takes ``writes`` writes and refuses the rest (sandbox knob ``fail_writes_after``), so the first
-    full-refresh run fails in its Zoho -> CS-Cart load; then runs resume with the faults off. Returns (problems,
-    history) so far; the caller adds its end-state checks."""
-    sandbox.set_knobs(server="cscart", fail_writes_after=writes)
+    """The ``server`` (by default the store) takes ``writes`` writes and refuses the rest (sandbox knob
+    ``fail_writes_after``), so the first full-refresh run fails in its ``load_task`` (by default the Zoho -> CS-Cart
+    load); then runs resume with the faults off. Returns (problems, history) so far; the caller adds its end-state
+    checks."""
+    refused_before = sandbox.status_counters(server).get("500", 0)
+    sandbox.set_knobs(server=server, fail_writes_after=writes)
     failed = run_once(dags, tenant, full_refresh=True)
-    let_through = sandbox.writes_let_through("cscart")
-    refused = sandbox.status_counters("cscart").get("500", 0)
+    let_through = sandbox.writes_let_through(server)
+    refused = sandbox.status_counters(server).get("500", 0) - refused_before
     sandbox.set_knobs(**faults_off)
-    # The scripted failure happened: the store took exactly the scripted writes, refused the rest, and the
-    # Zoho -> CS-Cart load (so the run) failed.
+    # The scripted failure happened: the server took exactly the scripted writes, refused the rest, and the
+    # load writing to it (so the run) failed.
     assert (let_through, refused > 0) == (writes, True), (let_through, refused)
-    assert failed.state == "failed" and ("zoho_to_cscart.load", "failed") in failed.not_ok, failed.describe()
+    assert failed.state == "failed" and (load_task, "failed") in failed.not_ok, failed.describe()
 
     resumed = run_until_success(dags, tenant, max_runs=max_runs, full_refresh=True)
     history = [f"scripted failure run: {failed.describe()}", describe_runs("resumed", resumed)]

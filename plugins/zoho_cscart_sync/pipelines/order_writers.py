@@ -11,14 +11,20 @@ created (``find_then_create``); a create whose answer is lost is looked up the s
 again. When a run has more unlinked orders than the organisation has pages of ``CSC-`` sales orders (a first
 sync), those are read once (``reference_number_startswith=CSC-``, 200 a call) instead of one look-up per order.
 The status is an action: Inventory moves an order ``draft -> confirmed -> void`` only through its status calls,
-and what it cannot do (back to draft, out of void) is refused with the reason, never dropped silently.
+and what it cannot do (back to draft, out of void) is refused with the reason, never dropped silently. Resuming
+after a failure: an order found by its reference that is void already (an attempt created and voided it and died
+before its link was stored) is adopted without an edit, which Zoho would refuse; a status call sent again after its
+answer was lost, which Zoho refuses to repeat, stands when the order has the wanted status
+(tests/e2e/test_orders_fault_soak.py).
 
 **Contacts.** An order's customer in Inventory is an Inventory contact, a different record from the CRM contact
 the customers sync keeps. One contact per e-mail (registered customers and guests alike), found by e-mail or
 created, and kept in the ID map under ``order_contacts`` (CS-Cart side: the lower-cased e-mail). The contact list
 is read alongside, one page per look-up at most: once it is read to its end (an organisation with few contacts,
 or a run with many new e-mails) every e-mail is answered from it, so a run never spends more than twice the
-cheaper of "a look-up per e-mail" and "the whole list".
+cheaper of "a look-up per e-mail" and "the whole list". A create answered with an error is looked up by e-mail, and
+sent again (``CONTACT_CREATE_ATTEMPTS``) only when it did not land: contacts are made while mapping, where one error
+fails the direction's whole map.
 
 **CS-Cart orders (Zoho -> CS-Cart).** CS-Cart takes every order and starts it as ``O``; the status is set with
 a status-only PUT (no e-mail unless the tenant asks, ``notify_*``), which CS-Cart answers 200 even for an order
@@ -148,10 +154,12 @@ class InventorySalesOrderWriter:
                 return
         self.references = references
 
+    adopted: str | None = None
+    """The sales order :meth:`find_by_natural_key` last found (the load loop adopts it: :meth:`update` follows)."""
+
     def find_by_natural_key(self, key_kind: str, key_value: str) -> str | None:
-        if key_kind != ORDER_REF:
-            return None
-        return self._find(key_value, indexed=True)
+        self.adopted = self._find(key_value, indexed=True) if key_kind == ORDER_REF else None
+        return self.adopted
 
     def _find(self, key_value: str, *, indexed: bool) -> str | None:
         if indexed and self.references is not None and key_value.startswith(OUR_REFERENCE_PREFIX):
@@ -207,6 +215,15 @@ class InventorySalesOrderWriter:
                 known.append(order_id)
 
     def update(self, target_id: str, payload: Mapping[str, Any]) -> None:
+        adopted, self.adopted = self.adopted == target_id, None
+        if adopted and str((self.written_rows.get(target_id) or {}).get("status") or "") == "void":
+            # Found by its reference and already void: an earlier attempt created and voided it and was interrupted
+            # before its link was stored (or a person voided it). Zoho cannot edit a void order, so it is adopted as
+            # it is; apply_actions then refuses any status but void, with the reason.
+            log.warning(
+                "%s: sales order %s found by its reference is void: adopted without an edit", self.label, target_id
+            )
+            return
         try:
             order = self.api.update(self.hook, SALESORDERS, target_id, _wire(payload))
         except NotFoundError:
@@ -247,14 +264,27 @@ class InventorySalesOrderWriter:
         try:
             self.api.status(self.hook, SALESORDERS, target_id, call)
         except FatalApiError as exc:
-            if exc.status in (400, 404):
+            if exc.status == 400 and self._status_now(target_id) == wanted:
+                # The HTTP client sent the call again after an answer was lost, and Zoho refuses to repeat it
+                # (36014 "Only draft sales orders can be confirmed", 36016 for void): the first call landed.
+                log.warning("%s: sales order %s is %s already (%s)", self.label, target_id, wanted, exc)
+            elif exc.status in (400, 404):
                 raise RecordRejected(f"{self.api.name} refused status {wanted!r}: {exc}", field="status") from None
-            raise
+            else:
+                raise
         if target_id in self.written_rows:
             self.written_rows[target_id]["status"] = wanted
 
+    def _status_now(self, target_id: str) -> str:
+        row = self.api.get(self.hook, SALESORDERS, target_id)
+        return str((row or {}).get("status") or "")
+
     def close(self) -> None:
         """Nothing held."""
+
+
+CONTACT_CREATE_ATTEMPTS = 3
+"""Contact creates sent for one e-mail when each fails without landing (an e-mail look-up after each shows none)."""
 
 
 @dataclass
@@ -353,18 +383,26 @@ class InventoryContacts:
             ],
             **{kind: dict(address) for kind, address in addresses.items() if any(address.values())},
         }
-        for contact_name in (name, f"{name} ({email})"):
+        names = [name, f"{name} ({email})"]
+        unanswered = 0
+        while names:
             try:
-                created = self.api.create(self.hook, "contacts", {**body, "contact_name": contact_name})
+                created = self.api.create(self.hook, "contacts", {**body, "contact_name": names[0]})
             except AmbiguousWriteError:
                 again = self._lookup(email)  # asked live: the list was read before this create
-                if again is None:
+                if again is not None:
+                    self._listed(email, again)
+                    return again
+                # The look-up shows the create did not land (a 5xx before the write): it is sent again. The contact
+                # is made while mapping, where one error fails the whole direction's map, not one order.
+                unanswered += 1
+                if unanswered >= CONTACT_CREATE_ATTEMPTS:
                     raise
-                self._listed(email, again)
-                return again
+                continue
             except FatalApiError as exc:
                 if exc.status == 400 and ("already exists" in str(exc) or exc.code == "3062"):
-                    continue  # Inventory refuses a second contact with one name: the e-mail tells them apart
+                    names.pop(0)  # Inventory refuses a second contact with one name: the e-mail tells them apart
+                    continue
                 raise
             self._listed(email, str(created["contact_id"]))
             return str(created["contact_id"])

@@ -39,6 +39,7 @@ from collections import Counter
 
 import pytest
 
+from tests.e2e.customers_support import _cscart_headers, _http_json
 from tests.e2e.orders_soak_support import (
     NEW_GUEST,
     CleanReference,
@@ -52,7 +53,7 @@ from tests.e2e.orders_soak_support import (
     orders_soak_faults,
     synced_products,
 )
-from tests.e2e.orders_support import OrdersDags, make_orders_dags
+from tests.e2e.orders_support import OrdersDags, cscart_orders, make_orders_dags
 from tests.e2e.products_soak_support import (
     HANG_SECONDS,
     PRODUCTS_CONNECTION_EXTRA,
@@ -328,3 +329,30 @@ def test_random_faults_on_both_systems_through_both_phases_converge_to_the_clean
     if outcomes[-1].state != "success":
         problems.append(f"no run succeeded in {MAX_FAULTY_RUNS} runs under faults")
     _finish(sandbox, dags, clean_reference, transitions, seeded, history, problems)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="orders.py resolves (finds, else creates) the Inventory contact of every CS-Cart order it maps, also of "
+    "an order it then skips because it was imported from Zoho (Zoho is its master): mapstage evaluates skip_reason "
+    "after the real mapping, so creates_on_resolve does not cover skipped orders",
+)
+def test_an_order_imported_from_zoho_never_makes_an_inventory_contact(tmp_path, sandbox_clean, monkeypatch, airflow_db):
+    """Found by the soak's link comparison: imported orders gain order_contacts links whenever CS-Cart -> Zoho reads
+    them. With an e-mail no Inventory contact has (the customer corrected it on the imported order in CS-Cart), the
+    skipped order makes a contact in Zoho."""
+    dags = make_orders_dags(tmp_path, sandbox_clean, monkeypatch, connection_extra=PRODUCTS_CONNECTION_EXTRA)
+    synced_products(dags)
+    assert run_once(dags.orders, ACME, direction="zoho_to_cscart", full_refresh=True).state == "success"
+    imported = next(o for o in cscart_orders(sandbox_clean).values() if str(o.get("details") or "").startswith("Zoho "))
+    _http_json(
+        f"{sandbox_clean.cscart_url}/api/orders/{imported['order_id']}",
+        headers=_cscart_headers(sandbox_clean),
+        method="PUT",
+        body={"email": "corrected.address@example.org"},
+    )
+    assert cscart_orders(sandbox_clean)[str(imported["order_id"])]["email"] == "corrected.address@example.org"
+    before = sandbox_clean.counters()
+    run = run_once(dags.orders, ACME, direction="cscart_to_zoho", record_ids=[str(imported["order_id"])])
+    assert run.state == "success", run.describe()
+    assert writes_between(before, sandbox_clean.counters()) == {}  # skipped: Zoho is its master, nothing is written

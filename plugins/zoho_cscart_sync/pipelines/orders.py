@@ -114,7 +114,7 @@ STATUS_WORDS = {
 """Per source system, the mapping and the value map turning its sales-order status into Inventory's word (the one
 ``import_statuses``, ``order_statuses`` and ``zoho_order_status_map`` use)."""
 NOT_IMPORTED = "0"
-"""What a skipped CRM sales order's customer and products resolve to (it is never written)."""
+"""What a skipped order's related records resolve to (it is never written, so nothing is looked up for it)."""
 CRM_STATUS_FIELD = "Status"
 CRM_REFERENCE_FIELD = "Subject"
 CART_STATUS_RANK = {"void": 0, "draft": 1, "confirmed": 2}
@@ -398,13 +398,14 @@ class OrdersQuirks(EntityQuirks):
         )
 
     def resolver_for(self, stream: StreamSpec, row: Mapping[str, Any]) -> IdResolver:
-        # A CRM sales order that is skipped whatever it maps to (made from a CS-Cart order, or new and not in an
-        # import status) resolves nothing for real: no customer or product look-up is spent on it, and a product
-        # that is not in CS-Cart does not keep it waiting in quarantine.
-        not_imported = stream.system == "zoho_crm" and self._skip(stream, row, self._link_of(stream, row)) is not None
+        # An order that is skipped whatever it maps to (imported from the other side, made from a CS-Cart order and
+        # not confirmed yet, or new and not in an export / import status) resolves nothing for real: no contact is
+        # found or created for it, no customer or product look-up is spent on it, and a product the other side
+        # lacks does not keep it waiting in quarantine.
+        skipped = self._skip(stream, row, self._link_of(stream, row)) is not None
 
         def resolve(entity: str, source_id: str) -> str | None:
-            if not_imported and entity in ("customers", CRM_PRODUCTS):
+            if skipped:
                 return NOT_IMPORTED
             if entity == CONTACTS_NAMESPACE:
                 return self._contact_of(row, source_id)
@@ -488,7 +489,10 @@ class OrdersQuirks(EntityQuirks):
         return str(word) if known else status
 
     def _link_of(self, stream: StreamSpec, row: Mapping[str, Any]) -> RecordLink | None:
-        return self.run.store.get_link(self.run.tenant_id, ENTITY, zoho_id=str(row[stream.id_field]))
+        source_id = str(row[stream.id_field])
+        if self.run.direction is Direction.CSCART_TO_ZOHO:
+            return self.run.store.get_link(self.run.tenant_id, ENTITY, cscart_id=source_id)
+        return self.run.store.get_link(self.run.tenant_id, ENTITY, zoho_id=source_id)
 
     def skip_reason(
         self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None

@@ -84,7 +84,30 @@ def test_both_directions_land_every_order_once_and_a_second_run_writes_nothing(
     before = sandbox_clean.counters()
     second = dags.orders.run(ACME, full_refresh=True)
     assert second.state == "success"
-    assert new_writes(before, sandbox_clean.counters()) == {}, directions_of(second)
+    after = sandbox_clean.counters()
+    assert new_writes(before, after) == {}, directions_of(second)
+    # Zoho -> CS-Cart reads whole only the sales orders it may write: those its list row does not already rule out
+    # (made from a CS-Cart order, or new and in a status not imported), and skips the others at no call.
+    zoho_links = {link.zoho_id: link for link in dags.store().list_links(ACME, "orders") if link.zoho_id}
+    whole = [
+        so_id
+        for so_id, row in SalesOrders(sandbox_clean, ACME).salesorders().items()
+        if "order_from_cscart" not in getattr(zoho_links.get(so_id), "flags", ())
+        and (
+            so_id in zoho_links
+            or (
+                row["status"] in ("confirmed", "fulfilled", "closed")
+                and not re.fullmatch(r"CSC-\d+", str(row["reference_number"]).strip())
+            )
+        )
+    ]
+    assert after.get("GET /inventory/v1/salesorders/{id}", 0) - before.get(
+        "GET /inventory/v1/salesorders/{id}", 0
+    ) == len(whole), directions_of(second)
+    assert 0 < len(whole) < len(SalesOrders(sandbox_clean, ACME).salesorders())
+    assert directions_of(second)["zoho_to_cscart"]["skipped"] >= len(
+        SalesOrders(sandbox_clean, ACME).salesorders()
+    ) - len(whole)
 
     # The dashboard counts of that run, against what the sandbox holds (CS-Cart: parents hidden; Zoho: every SO).
     latest = dags.store().latest_run_counts(ACME, "orders")

@@ -107,8 +107,8 @@ def test_an_idle_run_costs_one_list_call_per_direction_and_a_change_travels_once
     changed = acme.run(ACME)
     assert changed.state == "success"
     report = directions_of(changed)
-    assert report["cscart_to_zoho"]["updated"] == 1, report
-    assert report["zoho_to_cscart"]["updated"] == 0, report
+    assert report["cscart_to_zoho"]["updated"] == 1, {d: {k: v for k, v in r.items() if v} for d, r in report.items()}
+    assert report["zoho_to_cscart"]["updated"] == 0, {d: {k: v for k, v in r.items() if v} for d, r in report.items()}
     item = inventory.item(links[product_id].zoho_id)
     assert (item["name"], float(item["rate"])) == ("Renamed In CS-Cart", 12.34)
 

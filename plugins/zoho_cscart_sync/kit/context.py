@@ -166,12 +166,24 @@ class EntityRun:
             fields = [*self.mapping(self.direction, stream.mapping).source_fields(), *stream.extra_fields]
             if stream.requires is not None:
                 fields.append(stream.requires.field)
-            return CrmSource(self.zoho, stream, list(dict.fromkeys(fields)))
+            return CrmSource(self.zoho, stream, list(dict.fromkeys(fields)), listed_skips=self.listed_skips)
         if stream.system in ("zoho_inventory", "zoho_books"):
-            return FinanceSource(self.zoho, stream)
+            return FinanceSource(self.zoho, stream, listed_skips=self.listed_skips)
         if stream.system == "cscart":
             return CsCartSource(self.cscart, stream, self.ctx.tenant.company_id)
         raise ValueError(f"{self.label}: no source adapter for system {stream.system!r}")
+
+    def listed_skips(self, stream: StreamSpec, rows: list[dict[str, Any]]) -> set[str]:
+        """The ids of a list page whose list rows already say the entity skips them (``EntityQuirks.listed_skip``,
+        with their links read in one query): a ``full_records`` stream stages them as listed instead of reading
+        each whole."""
+        ids = [str(row[stream.id_field]) for row in rows]
+        links = self.store.get_links(self.tenant_id, self.entity, **{f"{self.direction.source}_ids": ids})
+        return {
+            record_id
+            for record_id, row in zip(ids, rows, strict=True)
+            if self.quirks.listed_skip(stream, row, links.get(record_id)) is not None
+        }
 
     def tenant_defaults(self) -> dict[str, Any]:
         # Unset defaults (None) must not replace the mapping's own default (e.g. company_id "0").

@@ -147,6 +147,25 @@ def _map_chunk(
             if entry is not None and entry.content_hash == source_hash and not retry_all:
                 waiting[namespace] += 1
                 continue
+            listed_skip = quirks.listed_skip(stream, row, link)
+            if listed_skip is not None:
+                # Possibly only its list row was read: nothing is mapped, so nothing is resolved or created for it.
+                skipped = MappedRecord(
+                    source_id=source_id,
+                    payload={},
+                    flags=frozenset(stream.flags),
+                    source_hash=source_hash,
+                    skip_reason=listed_skip,
+                )
+                yield {
+                    "stream": stream.name,
+                    "target": target.name,
+                    "route": quirks.route(stream, target, row, link),
+                    "record": skipped.to_staged(),
+                    "requires": None,
+                    "depth": depths.get(stream.name, {}).get(source_id, 0),
+                }
+                continue
             route = quirks.route(stream, target, row, link)
             mapping = run.mapping(run.direction, quirks.mapping_variant(stream, target, route))
             mapped = _apply(run, mapping, row, quirks.resolver_for(stream, row))

@@ -115,6 +115,13 @@ class EntityQuirks:
         """Why a mapped record is deliberately not written (counted as skipped), else None."""
         return None
 
+    def listed_skip(self, stream: StreamSpec, row: Mapping[str, Any], link: RecordLink | None) -> str | None:
+        """Why a record is skipped, decided before it is mapped, on fields its source's list row carries too (a
+        sales order's status and reference): it is neither mapped nor resolves anything, and a ``full_records``
+        stream does not read it whole. None: not decided here (:meth:`skip_reason` still may). Must give the same
+        answer for the list row and the whole record."""
+        return None
+
     # -- load ------------------------------------------------------------------------------------------
     def read_back(
         self,

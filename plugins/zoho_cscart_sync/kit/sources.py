@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,6 +24,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Page = list[dict[str, Any]]
+
+ListedSkips = Callable[[StreamSpec, Page], Collection[str]]
+"""The ids of a ``full_records`` stream's list page whose list rows already decide they are skipped
+(``EntityRun.listed_skips``): they are staged as listed, not read whole."""
+
+
+def _whole_or_listed(
+    stream: StreamSpec, page: Page, listed_skips: ListedSkips | None, read_whole: Callable[[list[str]], Iterator[Page]]
+) -> Iterator[Page]:
+    """A ``full_records`` list page as the records to stage: each row the entity will skip anyway as listed (no
+    call), the others read whole by id."""
+    skipped = set(listed_skips(stream, page)) if listed_skips is not None else set()
+    listed = [row for row in page if str(row[stream.id_field]) in skipped]
+    if listed:
+        yield listed
+    whole = [str(row[stream.id_field]) for row in page if str(row[stream.id_field]) not in skipped]
+    if whole:
+        yield from read_whole(whole)
+
 
 COQL_IN_LIMIT = 50
 """Ids in one COQL ``id in (...)`` (Zoho's limit for an IN list)."""
@@ -60,6 +79,7 @@ class CrmSource:
     hook: ZohoHook
     stream: StreamSpec
     fields: list[str]
+    listed_skips: ListedSkips | None = None
 
     @property
     def label(self) -> str:
@@ -77,7 +97,7 @@ class CrmSource:
             yield from pages
             return
         for page in pages:
-            yield from self.by_ids([str(row[self.stream.id_field]) for row in page])
+            yield from _whole_or_listed(self.stream, page, self.listed_skips, self.by_ids)
 
     def by_ids(self, ids: Sequence[str]) -> Iterator[Page]:
         if self.stream.by_ids == "coql_in" and not self.stream.full_records:
@@ -123,6 +143,7 @@ class FinanceSource:
 
     hook: ZohoHook
     stream: StreamSpec
+    listed_skips: ListedSkips | None = None
 
     @property
     def label(self) -> str:
@@ -148,7 +169,7 @@ class FinanceSource:
             yield from pages
             return
         for page in pages:
-            yield from self.by_ids([str(row[self.stream.id_field]) for row in page])
+            yield from _whole_or_listed(self.stream, page, self.listed_skips, self.by_ids)
 
     def by_ids(self, ids: Sequence[str]) -> Iterator[Page]:
         get = self.hook.inventory_get if self._api == "inventory" else self.hook.books_get

@@ -90,7 +90,6 @@ from zoho_cscart_sync.pipelines.crm_order_writer import CRM_PRODUCTS
 from zoho_cscart_sync.pipelines.order_writers import BOOKS, FREE_LINE, INVENTORY, FinanceApi, InventoryContacts
 from zoho_cscart_sync.state.models import RecordLink
 from zoho_cscart_sync.sync.hashing import content_hash
-from zoho_cscart_sync.sync.records import MappedRecord
 
 ENTITY = "orders"
 CONTACTS_NAMESPACE = "order_contacts"
@@ -113,8 +112,6 @@ STATUS_WORDS = {
 }
 """Per source system, the mapping and the value map turning its sales-order status into Inventory's word (the one
 ``import_statuses``, ``order_statuses`` and ``zoho_order_status_map`` use)."""
-NOT_IMPORTED = "0"
-"""What a skipped order's related records resolve to (it is never written, so nothing is looked up for it)."""
 CRM_STATUS_FIELD = "Status"
 CRM_REFERENCE_FIELD = "Subject"
 CART_STATUS_RANK = {"void": 0, "draft": 1, "confirmed": 2}
@@ -398,15 +395,8 @@ class OrdersQuirks(EntityQuirks):
         )
 
     def resolver_for(self, stream: StreamSpec, row: Mapping[str, Any]) -> IdResolver:
-        # An order that is skipped whatever it maps to (imported from the other side, made from a CS-Cart order and
-        # not confirmed yet, or new and not in an export / import status) resolves nothing for real: no contact is
-        # found or created for it, no customer or product look-up is spent on it, and a product the other side
-        # lacks does not keep it waiting in quarantine.
-        skipped = self._skip(stream, row, self._link_of(stream, row)) is not None
-
+        # A skipped order never gets here (listed_skip decides before mapping): what is resolved is for real.
         def resolve(entity: str, source_id: str) -> str | None:
-            if skipped:
-                return NOT_IMPORTED
             if entity == CONTACTS_NAMESPACE:
                 return self._contact_of(row, source_id)
             if entity == "customers" and self.run.direction is Direction.ZOHO_TO_CSCART:
@@ -488,15 +478,13 @@ class OrdersQuirks(EntityQuirks):
         known, word = table.lookup(status)
         return str(word) if known else status
 
-    def _link_of(self, stream: StreamSpec, row: Mapping[str, Any]) -> RecordLink | None:
-        source_id = str(row[stream.id_field])
-        if self.run.direction is Direction.CSCART_TO_ZOHO:
-            return self.run.store.get_link(self.run.tenant_id, ENTITY, cscart_id=source_id)
-        return self.run.store.get_link(self.run.tenant_id, ENTITY, zoho_id=source_id)
-
-    def skip_reason(
-        self, stream: StreamSpec, row: Mapping[str, Any], record: MappedRecord, link: RecordLink | None
-    ) -> str | None:
+    def listed_skip(self, stream: StreamSpec, row: Mapping[str, Any], link: RecordLink | None) -> str | None:
+        # Decided on status, reference and link alone, before mapping: a skipped order resolves nothing (no contact,
+        # customer or product is looked up or created for it, an unknown product does not keep it waiting), and
+        # an Inventory / Books sales order whose list row says it is skipped is not read whole. A CRM list row
+        # (COQL selects the id only) cannot tell: its whole record decides.
+        if stream.system == "zoho_crm" and CRM_STATUS_FIELD not in row and CRM_REFERENCE_FIELD not in row:
+            return None
         return self._skip(stream, row, link)
 
     def _skip(self, stream: StreamSpec, row: Mapping[str, Any], link: RecordLink | None) -> str | None:

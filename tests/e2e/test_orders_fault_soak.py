@@ -232,9 +232,9 @@ def test_crashes_between_the_remote_write_and_the_state_write_resume_to_the_clea
 
 SCRIPTED_5XX_AND_429 = {
     "fail_5xx_rate": 0.1,
-    # Every 20th request: phase 2 costs CS-Cart only a few dozen requests (look-ups are batched or skipped), and the
-    # test asks for a 429 on both systems.
-    "burst_429_every": 20,
+    # Every 8th request: phase 2 costs CS-Cart only a few dozen requests (look-ups are batched, listed or skipped),
+    # and the test asks for a 429 on both systems.
+    "burst_429_every": 8,
     "burst_429_length": 2,
     "retry_after_seconds": 1,
 }

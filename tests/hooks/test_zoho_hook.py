@@ -399,6 +399,37 @@ def test_inventory_window_partitions(make_zoho_hook):
     assert len(older) + len(newer) == len(everything)
 
 
+def test_inventory_window_starting_inside_a_second_keeps_that_seconds_records(make_zoho_hook):
+    # A manual run's window starts at its predecessor's trigger time, with a fraction; last_modified_time has whole
+    # seconds, so an item stamped with that second may have changed after the fraction: it must be read, else an edit
+    # made in the same second as the previous run's trigger is never read by any window.
+    hook = make_zoho_hook()
+    everything = {
+        row["item_id"]: parse_zoho_datetime(row["last_modified_time"])
+        for page in hook.inventory_pages("items")
+        for row in page
+    }
+    pivot = sorted(everything.values())[len(everything) // 2]
+    inside_the_second = pivot + timedelta(microseconds=700_000)
+    newer = _ids_of(hook.inventory_pages("items", modified_since=inside_the_second), "item_id")
+    assert {i for i, at in everything.items() if at == pivot} <= set(newer)
+    assert set(newer) == {i for i, at in everything.items() if at >= pivot}
+
+
+@pytest.mark.parametrize("strategy", ["coql", "list"])
+def test_crm_window_starting_inside_a_second_keeps_that_seconds_records(make_zoho_hook, strategy: str):
+    hook = make_zoho_hook()
+    records = [r for page in hook.crm_pages("Contacts", fields=FIELDS) for r in page]
+    pivot = records[len(records) // 2]
+    at = parse_zoho_datetime(pivot["Modified_Time"])
+    window = _ids(
+        hook.crm_window(
+            "Contacts", fields=FIELDS, since=at + timedelta(microseconds=700_000), until=None, strategy=strategy
+        )
+    )
+    assert pivot["id"] in window
+
+
 def test_inventory_permission_error_refreshes_once_then_fails(sandbox_clean, make_zoho_hook, count_calls):
     code = sandbox_clean.grant_code("acme_store", scopes=["ZohoCRM.modules.ALL"])
     narrow = make_zoho_hook(refresh_token=make_zoho_hook().reconnect(code))

@@ -149,5 +149,7 @@ def list_window(
 
 
 def _inside(row: dict[str, Any], since: datetime | None, until: datetime | None) -> bool:
+    # Modified_Time has whole seconds: a record stamped with the second the window starts in may have changed
+    # after the start's fraction, so it belongs here too (read by both neighbouring windows, never by neither).
     modified = parse_modified(row)
-    return (since is None or modified >= since) and (until is None or modified < until)
+    return (since is None or modified >= floor_second(since)) and (until is None or modified < until)

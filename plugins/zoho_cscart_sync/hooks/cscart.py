@@ -385,4 +385,8 @@ def _in_window(unix_value: Any, since: datetime | None, until: datetime | None) 
         seconds = int(unix_value)
     except (TypeError, ValueError):
         return True  # no timestamp to judge by: keep the row rather than drop it silently
-    return (since is None or seconds >= since.timestamp()) and (until is None or seconds < until.timestamp())
+    # Whole seconds: a row stamped with the second the window starts in may have changed after its fraction, so it
+    # is read by both neighbouring windows rather than by neither.
+    return (since is None or seconds >= math.floor(since.timestamp())) and (
+        until is None or seconds < until.timestamp()
+    )

@@ -503,8 +503,13 @@ class ZohoHook(HttpHook):
         if "sort_column" not in query:
             # Creation order does not change when records are edited mid-scan (last_modified_time would).
             query.update(sort_column="created_time", sort_order="A")
-        if modified_since is not None:
-            query["last_modified_time"] = finance_datetime(crm_query.floor_second(modified_since))
+        # last_modified_time has whole seconds: a record stamped with the second the window starts in may have
+        # changed after the start's fraction (a manual run's start is its predecessor's trigger time), so the
+        # window starts at that whole second: such a record is read by both neighbouring windows (unchanged
+        # content costs no write), never by neither.
+        since_floor = crm_query.floor_second(modified_since) if modified_since is not None else None
+        if since_floor is not None:
+            query["last_modified_time"] = finance_datetime(since_floor)
 
         def fetch(page_params: dict[str, Any]) -> Any:
             return self._call(api, "GET", path, params=page_params).body
@@ -516,7 +521,7 @@ class ZohoHook(HttpHook):
             if not raw:
                 return True
             modified = parse_zoho_datetime(str(raw))
-            return (modified_since is None or modified >= modified_since) and (
+            return (since_floor is None or modified >= since_floor) and (
                 modified_until is None or modified < modified_until
             )
 

@@ -288,6 +288,63 @@ CONTACT_CREATE_ATTEMPTS = 3
 
 
 @dataclass
+class ListedAlongside:
+    """Ids by a lower-cased key (an e-mail): read from the whole list alongside the look-ups, one list page per
+    look-up at most. Once the list is read to its end (few records: often its first page), every key is answered
+    from it at no call; a large list costs at most as many pages as there were look-ups. Several records with one
+    key: the first listed (the oldest), as a look-up answers."""
+
+    list_pages: Callable[[], Iterator[list[dict[str, Any]]]]
+    """The whole list, oldest first, ``page_size`` rows a page."""
+    lookup: Callable[[str], str | None]
+    """One key asked live."""
+    key_of: Callable[[Mapping[str, Any]], str]
+    id_of: Callable[[Mapping[str, Any]], str]
+    page_size: int = LIST_PAGE
+    listing: Iterator[list[dict[str, Any]]] | None = None
+    listed: dict[str, str] | None = None
+    list_complete: bool = False
+    pages_read: int = 0
+    lookups: int = 0
+
+    def find(self, key: str) -> str | None:
+        """From the list when it was read to its end, else by a look-up; before a look-up, the next page of the
+        list is read if the list has cost fewer calls than the look-ups so far."""
+        if not self.list_complete and self.pages_read <= self.lookups:
+            self._read_page()
+        if self.list_complete and self.listed is not None:
+            return self.listed.get(key)
+        if self.listed is not None and key in self.listed:
+            return self.listed[key]
+        self.lookups += 1
+        return self.lookup(key)
+
+    def note(self, key: str, record_id: str) -> None:
+        """A record made or found after the list was read: later keys see it."""
+        if self.listed is not None:
+            self.listed.setdefault(key, record_id)
+
+    def _read_page(self) -> None:
+        if self.listing is None:
+            self.listing = self.list_pages()
+            self.listed = {}
+        page = next(self.listing, None)
+        if page is None:
+            self.list_complete = True
+            return
+        self.pages_read += 1
+        assert self.listed is not None
+        for row in page:
+            self.listed.setdefault(self.key_of(row), self.id_of(row))
+        if len(page) < self.page_size:
+            self.list_complete = True
+
+
+def lower_email(row: Mapping[str, Any]) -> str:
+    return str(row.get("email") or "").strip().casefold()
+
+
+@dataclass
 class InventoryContacts:
     """The Inventory (Books) contact an order is billed to, by e-mail: from the ID map, found, or created."""
 
@@ -302,13 +359,16 @@ class InventoryContacts:
     """The app the contacts are looked up and created through; Inventory and Books share an organisation's
     contacts, so the ID map holds for both."""
 
-    listing: Iterator[list[dict[str, Any]]] | None = None
-    """The contact list being read alongside the look-ups (one page per look-up at most)."""
-    listed: dict[str, str] | None = None
-    """E-mail -> contact id of the pages of the contact list read so far (the first contact of each e-mail)."""
-    list_complete: bool = False
-    pages_read: int = 0
-    lookups: int = 0
+    directory: ListedAlongside = field(init=False)
+    """The contact list read alongside the e-mail look-ups."""
+
+    def __post_init__(self) -> None:
+        self.directory = ListedAlongside(
+            list_pages=lambda: self.api.pages(self.hook, "contacts", {"per_page": LIST_PAGE}),
+            lookup=self._lookup,
+            key_of=lower_email,
+            id_of=lambda row: str(row["contact_id"]),
+        )
 
     def contact_for(
         self, email: str, name: str, addresses: Mapping[str, Mapping[str, str]] | None = None
@@ -321,7 +381,7 @@ class InventoryContacts:
             return None
         if key in self.found:
             return self.found[key]
-        contact_id = self.linked(key) or self._find(key)
+        contact_id = self.linked(key) or self.directory.find(key)
         if contact_id is None:
             if self.dry_run:
                 return f"(new contact for {key})"
@@ -330,35 +390,6 @@ class InventoryContacts:
             self.remember(key, contact_id)
         self.found[key] = contact_id
         return contact_id
-
-    def _find(self, email: str) -> str | None:
-        """From the contact list when it was read to its end, else by a look-up; before a look-up, the next page
-        of the list is read if the list has cost fewer calls than the look-ups so far (so that an organisation
-        with few contacts is read once, and a large one costs at most as many pages as there were look-ups)."""
-        if not self.list_complete and self.pages_read <= self.lookups:
-            self._read_page()
-        if self.list_complete and self.listed is not None:
-            return self.listed.get(email)
-        if self.listed is not None and email in self.listed:
-            return self.listed[email]
-        self.lookups += 1
-        return self._lookup(email)
-
-    def _read_page(self) -> None:
-        if self.listing is None:
-            self.listing = self.api.pages(self.hook, "contacts", {"per_page": LIST_PAGE})
-            self.listed = {}
-        page = next(self.listing, None)
-        if page is None:
-            self.list_complete = True
-            return
-        self.pages_read += 1
-        assert self.listed is not None
-        for row in page:
-            # Several contacts with one e-mail: the oldest (first listed) is used, as by a look-up.
-            self.listed.setdefault(str(row.get("email") or "").strip().casefold(), str(row["contact_id"]))
-        if len(page) < LIST_PAGE:
-            self.list_complete = True
 
     def _lookup(self, email: str) -> str | None:
         matches = [
@@ -369,10 +400,6 @@ class InventoryContacts:
         ]
         # Several contacts with one e-mail: the oldest (first listed) is used, the same one every run.
         return matches[0] if matches else None
-
-    def _listed(self, email: str, contact_id: str) -> None:
-        if self.listed is not None:
-            self.listed.setdefault(email, contact_id)
 
     def _create(self, email: str, name: str, addresses: Mapping[str, Mapping[str, str]]) -> str:
         first, _, last = name.partition(" ")
@@ -391,7 +418,7 @@ class InventoryContacts:
             except AmbiguousWriteError:
                 again = self._lookup(email)  # asked live: the list was read before this create
                 if again is not None:
-                    self._listed(email, again)
+                    self.directory.note(email, again)
                     return again
                 # The look-up shows the create did not land (a 5xx before the write): it is sent again. The contact
                 # is made while mapping, where one error fails the whole direction's map, not one order.
@@ -404,7 +431,7 @@ class InventoryContacts:
                     names.pop(0)  # Inventory refuses a second contact with one name: the e-mail tells them apart
                     continue
                 raise
-            self._listed(email, str(created["contact_id"]))
+            self.directory.note(email, str(created["contact_id"]))
             return str(created["contact_id"])
         raise RecordRejected(f"{self.api.name} refused every name tried for the contact of {email}", field="email")
 

@@ -87,7 +87,16 @@ from zoho_cscart_sync.kit.spec import (
 )
 from zoho_cscart_sync.mapping.transforms.base import IdResolver
 from zoho_cscart_sync.pipelines.crm_order_writer import CRM_PRODUCTS
-from zoho_cscart_sync.pipelines.order_writers import BOOKS, FREE_LINE, INVENTORY, FinanceApi, InventoryContacts
+from zoho_cscart_sync.pipelines.order_writers import (
+    BOOKS,
+    FREE_LINE,
+    INVENTORY,
+    LIST_PAGE,
+    FinanceApi,
+    InventoryContacts,
+    ListedAlongside,
+    lower_email,
+)
 from zoho_cscart_sync.state.models import RecordLink
 from zoho_cscart_sync.sync.hashing import content_hash
 
@@ -112,6 +121,8 @@ STATUS_WORDS = {
 }
 """Per source system, the mapping and the value map turning its sales-order status into Inventory's word (the one
 ``import_statuses``, ``order_statuses`` and ``zoho_order_status_map`` use)."""
+CUSTOMERS = {"user_type": "C"}
+"""CS-Cart's customers (``users`` needs ``user_type`` on 4.20)."""
 CRM_STATUS_FIELD = "Status"
 CRM_REFERENCE_FIELD = "Subject"
 CART_STATUS_RANK = {"void": 0, "draft": 1, "confirmed": 2}
@@ -208,7 +219,7 @@ class OrdersQuirks(EntityQuirks):
     def __init__(self, run: Any) -> None:
         super().__init__(run)
         self._contacts: InventoryContacts | None = None
-        self._users: dict[str, str] = {}
+        self._users: ListedAlongside | None = None
         self._carts_read: set[str] = set()
         self._crm_contacts: dict[str, dict[str, Any]] = {}
         self._crm_product_codes: dict[str, str | None] = {}
@@ -454,20 +465,30 @@ class OrdersQuirks(EntityQuirks):
         return self.run.direction is Direction.CSCART_TO_ZOHO and self.settings.missing_products == "description_line"
 
     def _cscart_user_of(self, row: Mapping[str, Any]) -> str:
-        """The CS-Cart customer with the sales order's e-mail, else ``"0"`` (a guest order with that e-mail)."""
+        """The CS-Cart customer with the sales order's e-mail, else ``"0"`` (a guest order with that e-mail). The
+        customer list is read alongside the e-mail look-ups (a store with few customers: one call in all)."""
         email = str(row.get("email") or (row.get(CRM_CONTACT) or {}).get("Email") or "").strip().casefold()
         if not email:
             return "0"
-        if email not in self._users:
-            params = {"user_type": "C", "email": email}
-            matches = [
-                str(user["user_id"])
-                for page in self.run.cscart.pages("users", params=params, items_per_page=50)
-                for user in page
-                if str(user.get("email") or "").strip().casefold() == email
-            ]
-            self._users[email] = min(matches, key=int) if matches else "0"
-        return self._users[email]
+        if self._users is None:
+            self._users = ListedAlongside(
+                list_pages=lambda: self.run.cscart.pages(
+                    "users", params={**CUSTOMERS, "sort_by": "id", "sort_order": "asc"}, items_per_page=LIST_PAGE
+                ),
+                lookup=self._cscart_user_lookup,
+                key_of=lower_email,
+                id_of=lambda user: str(user["user_id"]),
+            )
+        return self._users.find(email) or "0"
+
+    def _cscart_user_lookup(self, email: str) -> str | None:
+        matches = [
+            str(user["user_id"])
+            for page in self.run.cscart.pages("users", params={**CUSTOMERS, "email": email}, items_per_page=50)
+            for user in page
+            if lower_email(user) == email
+        ]
+        return min(matches, key=int) if matches else None
 
     def _inventory_word(self, stream: StreamSpec, status: str) -> str:
         """A Books or CRM sales-order status in Inventory's words (settings and run options use them)."""

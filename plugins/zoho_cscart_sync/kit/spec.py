@@ -106,7 +106,10 @@ class StreamSpec:
     full_records: bool = False
     """List rows lack fields the mapping needs (Zoho sales orders: no line items; CRM ``Sales_Orders``: COQL cannot
     select them, so a CRM window lists ids only): each listed record is read whole by id (one call per record in
-    the window)."""
+    the window), unless its list row already decides it is skipped (``EntityQuirks.listed_skip``)."""
+    list_fields: tuple[str, ...] = ()
+    """A ``full_records`` CRM stream: fields its window's COQL selects besides the id, for ``listed_skip`` to
+    decide on (CRM sales orders: ``Status``, ``Subject``)."""
     enabled_when: tuple[str, object] | None = None
     """``(setting name, value or tuple of values)``: the stream is read only when the setting has (one of) that
     value (``("sales_orders_in", "books")``: one of several sources chosen by a setting); None: always read."""

@@ -502,8 +502,8 @@ class OrdersQuirks(EntityQuirks):
     def listed_skip(self, stream: StreamSpec, row: Mapping[str, Any], link: RecordLink | None) -> str | None:
         # Decided on status, reference and link alone, before mapping: a skipped order resolves nothing (no contact,
         # customer or product is looked up or created for it, an unknown product does not keep it waiting), and
-        # an Inventory / Books sales order whose list row says it is skipped is not read whole. A CRM list row
-        # (COQL selects the id only) cannot tell: its whole record decides.
+        # a sales order whose list row says it is skipped is not read whole (a CRM window's COQL selects Status and
+        # Subject for this). A row without them cannot tell: its whole record decides.
         if stream.system == "zoho_crm" and CRM_STATUS_FIELD not in row and CRM_REFERENCE_FIELD not in row:
             return None
         return self._skip(stream, row, link)
@@ -586,6 +586,7 @@ ORDERS = EntitySpec(
                     mapping="crm_salesorders",
                     window="crm_coql",
                     full_records=True,
+                    list_fields=(CRM_STATUS_FIELD, CRM_REFERENCE_FIELD),
                     enabled_when=("sales_orders_in", "crm"),
                 ),
             ),

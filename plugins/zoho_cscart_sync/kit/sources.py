@@ -87,8 +87,9 @@ class CrmSource:
 
     def pages(self, window: RunWindow) -> Iterator[Page]:
         strategy = "coql" if self.stream.window == "crm_coql" else "list"
-        # Full records (CRM sales orders: COQL cannot select line items, zoho_api.md 2.5): the window lists ids
-        # only, and each record is read whole by id (one GET each, the documented read of a record's lines).
+        # Full records (CRM sales orders: COQL cannot select line items, zoho_api.md 2.5): the window lists ids (and
+        # the stream's list_fields), and each record the entity does not skip on that row is read whole by id (one
+        # GET each, the documented read of a record's lines).
         fields = [self.stream.id_field, *self.stream.list_fields] if self.stream.full_records else self.fields
         pages = self.hook.crm_window(
             self.stream.resource, fields=fields, since=window.since, until=window.until, strategy=strategy

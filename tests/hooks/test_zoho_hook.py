@@ -384,14 +384,19 @@ def test_crm_deleted_since(make_zoho_hook):
     assert list(hook.crm_deleted("Contacts", since=datetime.now(timezone.utc) + timedelta(hours=1))) == []
 
 
-def test_inventory_window_partitions(make_zoho_hook):
-    hook = make_zoho_hook()
+def _items_modified_and_median(hook) -> tuple[dict[str, datetime], datetime]:
+    """Every Inventory item's last_modified_time by id, and the median of those times."""
     everything = {
         row["item_id"]: parse_zoho_datetime(row["last_modified_time"])
         for page in hook.inventory_pages("items")
         for row in page
     }
-    pivot = sorted(everything.values())[len(everything) // 2]
+    return everything, sorted(everything.values())[len(everything) // 2]
+
+
+def test_inventory_window_partitions(make_zoho_hook):
+    hook = make_zoho_hook()
+    everything, pivot = _items_modified_and_median(hook)
     older = _ids_of(hook.inventory_pages("items", modified_until=pivot), "item_id")
     newer = _ids_of(hook.inventory_pages("items", modified_since=pivot), "item_id")
     assert set(older) == {i for i, at in everything.items() if at < pivot}
@@ -404,12 +409,7 @@ def test_inventory_window_starting_inside_a_second_keeps_that_seconds_records(ma
     # seconds, so an item stamped with that second may have changed after the fraction: it must be read, else an edit
     # made in the same second as the previous run's trigger is never read by any window.
     hook = make_zoho_hook()
-    everything = {
-        row["item_id"]: parse_zoho_datetime(row["last_modified_time"])
-        for page in hook.inventory_pages("items")
-        for row in page
-    }
-    pivot = sorted(everything.values())[len(everything) // 2]
+    everything, pivot = _items_modified_and_median(hook)
     inside_the_second = pivot + timedelta(microseconds=700_000)
     newer = _ids_of(hook.inventory_pages("items", modified_since=inside_the_second), "item_id")
     assert {i for i, at in everything.items() if at == pivot} <= set(newer)
